@@ -1,0 +1,97 @@
+"""The simulator's own behaviour: outages, faults, request log, control API."""
+
+import botocore.exceptions
+import pytest
+
+
+def test_outage_drops_region_but_not_others_or_global(sim, client):
+    sim.outage("us-east-1")
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError)):
+        client("rds", "us-east-1", retries=0).describe_db_instances()
+    assert client("rds", "eu-west-1").describe_db_instances()["DBInstances"] == []
+    # global services answer whatever region the client signs for
+    assert "HostedZones" in client("route53", "us-east-1").list_hosted_zones()
+    assert sim.status()["regions"]["us-east-1"] == "down"
+    sim.restore("us-east-1")
+    assert client("rds", "us-east-1").describe_db_instances()["DBInstances"] == []
+    assert sim.status()["regions"]["us-east-1"] == "up"
+
+
+def test_outage_503_mode_is_a_server_error_not_a_parse_error(sim, client):
+    sim.outage("eu-west-1", mode="503")
+    for service, call in (("rds", "describe_db_instances"), ("ec2", "describe_vpcs"), ("kms", "list_keys"), ("cloudwatch", "list_metrics")):
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            getattr(client(service, "eu-west-1", retries=0), call)()
+        assert err.value.response["Error"]["Code"] == "ServiceUnavailable", service
+        assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 503
+
+
+def test_unknown_region_is_refused_by_name(sim):
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as err:
+        sim.outage("us-esat-1")
+    assert b"us-esat-1" in err.value.read()
+
+
+@pytest.mark.parametrize(
+    "service,call,code",
+    [
+        ("rds", "describe_db_instances", "Throttling"),
+        ("ec2", "describe_vpcs", "RequestLimitExceeded"),
+        ("kms", "list_keys", "ThrottlingException"),
+        ("dynamodb", "list_tables", "ThrottlingException"),
+        ("cloudwatch", "list_metrics", "Throttling"),
+        ("route53", "list_hosted_zones", "Throttling"),
+        ("elasticache", "describe_replication_groups", "Throttling"),
+    ],
+)
+def test_throttling_in_each_protocol(sim, client, service, call, code):
+    sim.fault("throttle", probability=1.0, service=service)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        getattr(client(service, "us-west-2", retries=0), call)()
+    assert err.value.response["Error"]["Code"] == code
+
+
+def test_fault_scope_by_region_action_and_count(sim, client):
+    sim.fault("throttle", region="us-west-2", action="DescribeDBInstances", count=1)
+    rds_east = client("rds", "us-east-1", retries=0)
+    rds_west = client("rds", "us-west-2", retries=0)
+    rds_east.describe_db_instances()  # other region: untouched
+    rds_west.describe_db_subnet_groups()  # other action: untouched
+    with pytest.raises(botocore.exceptions.ClientError):
+        rds_west.describe_db_instances()
+    rds_west.describe_db_instances()  # count exhausted
+    assert sim.status()["faults"][0]["hits"] == 1
+
+
+def test_error_and_latency_faults(sim, client):
+    sim.fault("error", service="sns", code="InternalFailure")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        client("sns", "us-east-1", retries=0).list_topics()
+    assert err.value.response["Error"]["Code"] == "InternalFailure"
+    sim.call("DELETE", "faults")
+    sim.fault("latency", service="sqs", delay_ms=300)
+    client("sqs", "us-east-1").list_queues()
+    entry = [e for e in sim.log() if e["service"] == "sqs"][-1]
+    assert entry["ms"] >= 300
+
+
+def test_request_log_names_region_service_action_status(sim, client):
+    client("ec2", "eu-west-1").describe_vpcs()
+    client("route53", "us-east-1").list_hosted_zones()
+    client("dynamodb", "us-west-2").list_tables()
+    client("cloudwatch", "us-west-2").list_metrics()
+    seen = {(e["region"], e["service"], e["action"], e["status"]) for e in sim.log()}
+    assert ("eu-west-1", "ec2", "DescribeVpcs", 200) in seen
+    assert ("us-east-1", "route53", "ListHostedZones", 200) in seen
+    assert ("us-west-2", "dynamodb", "ListTables", 200) in seen
+    assert ("us-west-2", "cloudwatch", "ListMetrics", 200) in seen
+
+
+def test_reset_forgets_resources(sim, client):
+    ec2 = client("ec2", "us-east-1")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    assert vpc in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+    sim.reset()
+    assert vpc not in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
