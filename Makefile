@@ -42,7 +42,13 @@ integration: setup
 	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) tests/integration
 
 # ansible-test wants .../ansible_collections/multiregion/dr and a real copy (not a symlink).
-sanity: setup
+# Its pip bootstrap download is unreachable offline: a stand-in (ansible-core 2.19 asks for pip 24.2).
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+$(GET_PIP): tools/get_pip_standin.py
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+sanity: setup $(GET_PIP)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	dest=$$tmp/ansible_collections/multiregion/dr; mkdir -p $$dest; \
 	git ls-files -co --exclude-standard | grep -v -E '^(tools|benchmarks|\.ci)/' | tar -cf - -T - | tar -xf - -C $$dest; \

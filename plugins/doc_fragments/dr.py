@@ -1,0 +1,42 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    # Options every multiregion.dr module that waits on AWS shares.
+    WAIT = r"""
+options:
+  wait:
+    description:
+      - Wait for the operation to finish in AWS before returning.
+    type: bool
+    default: true
+  wait_timeout:
+    description:
+      - How many seconds to wait when O(wait=true). On time-out the module fails with the last status
+        it saw; the operation goes on in AWS, and a rerun with the same arguments picks up where it stopped.
+    type: int
+    default: 1800
+  poll_interval:
+    description:
+      - Seconds between two status reads while waiting.
+    type: float
+    default: 5
+  connect_timeout:
+    description:
+      - Seconds to wait for a connection to a regional endpoint. A region that does not answer within
+        this time (one attempt, no retries) counts as unreachable, so a dead region never blocks a failover for long.
+    type: int
+    default: 5
+"""
+
+    # Only the connection option, for modules that read and do not wait.
+    CONNECT = r"""
+options:
+  connect_timeout:
+    description:
+      - Seconds to wait for a connection to a regional endpoint. A region that does not answer within
+        this time (one attempt, no retries) is reported unreachable instead of failing the module.
+    type: int
+    default: 5
+"""

@@ -1,0 +1,114 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Regional AWS clients for multiregion.dr modules: one place for retries, timeouts,
+region validation and telling "the region is unreachable" apart from an API error."""
+
+import time
+
+try:
+    import botocore
+    from botocore.config import Config
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+# Throttling codes beyond AWSRetry's own list (JSON-protocol and S3 services).
+THROTTLING_CODES = ["ThrottlingException", "SlowDown", "ProvisionedThroughputExceededException", "TooManyRequestsException"]
+
+# Default retry decorator: throttling and transient 5xx, with jitter, bounded in time.
+RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=THROTTLING_CODES)
+
+CONNECTION_ERRORS = ()
+try:
+    CONNECTION_ERRORS = (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectionClosedError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+        botocore.exceptions.ConnectionError,
+    )
+except NameError:
+    pass
+
+UNAVAILABLE_CODES = ("ServiceUnavailable", "Unavailable", "InternalFailure", "InternalError", "503")
+
+CONNECTION_ARGUMENT_SPEC = dict(
+    connect_timeout=dict(type="int", default=5),
+)
+
+
+def known_regions():
+    """AWS region names botocore knows of (all partitions)."""
+    session = botocore.session.get_session()
+    regions = set()
+    for partition in session.get_available_partitions():
+        regions.update(session.get_available_regions("ec2", partition_name=partition))
+    return sorted(regions)
+
+
+def check_region(module, value, option="region", allowed=None):
+    """Fail early, naming the value and what is allowed, unless value is a region (of allowed)."""
+    choices = list(allowed) if allowed else known_regions()
+    if value not in choices:
+        module.fail_json(msg=f"{option}={value!r} is not {'one of ' + ', '.join(choices) if allowed else 'an AWS region'}"
+                         + ("" if allowed else f"; AWS regions are: {', '.join(choices)}"))
+    return value
+
+
+def check_non_negative(module, option, value):
+    if value is not None and (not isinstance(value, (int, float)) or value < 0):
+        module.fail_json(msg=f"{option}={value!r} must be a number of 0 or more")
+    return value
+
+
+def client(module, service, region, probe=False):
+    """A client for service in region, with retries on throttling.
+
+    probe=True is for a region that may be down (the old primary in an unplanned failover):
+    one attempt and a short connect timeout, so a dead region costs seconds, not minutes.
+    """
+    connect_timeout = module.params.get("connect_timeout") or 5
+    if probe:
+        config = Config(connect_timeout=connect_timeout, read_timeout=max(connect_timeout, 10),
+                        retries={"total_max_attempts": 1, "mode": "standard"})
+        return module.client(service, region=region, config=config)
+    config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": 3, "mode": "standard"})
+    return module.client(service, region=region, config=config, retry_decorator=RETRY)
+
+
+def is_unreachable(exc):
+    """True when exc means the region's endpoint did not answer (as in a regional outage)."""
+    if isinstance(exc, CONNECTION_ERRORS):
+        return True
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return status >= 500 and error.get("Code") in UNAVAILABLE_CODES
+    return False
+
+
+def region_reachable(module, region, service="sts"):
+    """(reachable, detail): one cheap call with the probe client."""
+    try:
+        probe = client(module, "ec2" if service == "sts" else service, region, probe=True)
+        if service == "sts":
+            probe.describe_availability_zones()
+        elif service == "rds":
+            probe.describe_db_instances(MaxRecords=20)
+        else:
+            probe.describe_regions()
+        return True, "reachable"
+    except Exception as exc:  # pylint: disable=broad-except
+        if is_unreachable(exc):
+            return False, f"unreachable: {type(exc).__name__}"
+        return True, f"answers with an error: {exc}"
+
+
+class Stopwatch:
+    def __init__(self):
+        self.started = time.monotonic()
+
+    @property
+    def seconds(self):
+        return round(time.monotonic() - self.started, 3)

@@ -1,0 +1,41 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Waiting on AWS state with a deadline: one loop for every long operation."""
+
+import time
+
+
+class WaitTimeout(Exception):
+    def __init__(self, what, timeout, last, seen):
+        self.what, self.timeout, self.last, self.seen = what, timeout, last, seen
+        super().__init__(
+            f"timed out after {timeout} s waiting for {what}; last seen: {last!r}; "
+            f"statuses seen: {', '.join(map(str, seen)) or 'none'}. The operation goes on in AWS: "
+            "rerun with the same arguments (or a longer wait_timeout) to pick up where this stopped."
+        )
+
+
+def wait_until(describe, done, what, timeout, delay=2.0, status_of=None, fail_on=None):
+    """Poll describe() until done(result) is true or timeout seconds pass.
+
+    status_of(result) names the state for the record of statuses seen (the "seen" list that
+    modules return so a caller can tell which intermediate states AWS went through);
+    fail_on(result) may return an error text to stop at once. Returns (result, seen).
+    """
+    deadline = time.monotonic() + timeout
+    seen = []
+    delay = max(0.05, delay)
+    while True:
+        result = describe()
+        status = status_of(result) if status_of else None
+        if status is not None and (not seen or seen[-1] != status):
+            seen.append(status)
+        if done(result):
+            return result, seen
+        if fail_on:
+            error = fail_on(result)
+            if error:
+                raise RuntimeError(f"{what}: {error}")
+        if time.monotonic() >= deadline:
+            raise WaitTimeout(what, timeout, status, seen)
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))

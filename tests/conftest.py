@@ -1,0 +1,191 @@
+"""Shared fixtures: a regionsim per test session, boto3 clients on it, and runners for
+modules and playbooks through ansible-playbook (the way users run them)."""
+
+import json
+import os
+import subprocess
+import sys
+import itertools
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
+# Unit tests import the collection as ansible_collections.multiregion.dr (make setup links it).
+sys.path.insert(0, str(ROOT / ".collections"))
+
+
+class Simulator:
+    """The control API of the test session's regionsim."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def call(self, method, command, payload=None):
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(f"{self.endpoint}/_regionsim/{command}", data=data, method=method)
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read() or b"null")
+
+    def outage(self, region, mode="drop"):
+        return self.call("POST", "outage", {"region": region, "mode": mode})
+
+    def restore(self, region=None):
+        return self.call("POST", "restore", {"region": region})
+
+    def fault(self, kind, **scope):
+        return self.call("POST", "faults", {"kind": kind, **scope})
+
+    def clear_faults(self):
+        return self.call("DELETE", "faults")
+
+    def latency(self, enabled=True, scale=0.01):
+        return self.call("POST", "latency", {"enabled": enabled, "scale": scale})
+
+    def lag(self, seconds, region="*", service="*", resource="*"):
+        return self.call("POST", "lag", {"seconds": seconds, "region": region, "service": service, "resource": resource})
+
+    def log(self, since=0):
+        return self.call("GET", f"log?since={since}")
+
+    def reset(self):
+        return self.call("POST", "reset", {})
+
+
+@pytest.fixture(scope="session")
+def simulator():
+    from regionsim.server import ThreadedRegionSim
+
+    server = ThreadedRegionSim().start()
+    yield Simulator(server.endpoint)
+    server.stop()
+
+
+@pytest.fixture
+def sim(simulator):
+    """A simulator with no resources, outages or faults, for one test."""
+    simulator.reset()
+    yield simulator
+    simulator.reset()
+
+
+@pytest.fixture
+def aws(sim):
+    """aws("rds", "eu-west-1") -> a boto3 client on the simulator (the test's view of AWS state)."""
+
+    def make(service, region="us-east-1"):
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=sim.endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    return make
+
+
+def ansible_env(endpoint, **extra):
+    env = dict(os.environ)
+    env.update(
+        AWS_ENDPOINT_URL=endpoint,
+        AWS_ACCESS_KEY_ID="testing",
+        AWS_SECRET_ACCESS_KEY="testing",
+        AWS_DEFAULT_REGION="us-east-1",
+        ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
+        ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
+    )
+    env.pop("AWS_PROFILE", None)
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+class PlaybookRun:
+    def __init__(self, proc):
+        self.rc = proc.returncode
+        self.stderr = proc.stderr
+        try:
+            self.data = json.loads(proc.stdout[proc.stdout.index("{"):])
+        except ValueError:
+            raise AssertionError(f"ansible-playbook printed no JSON (rc {proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
+
+    @property
+    def stats(self):
+        return self.data["stats"]
+
+    def results(self, host="localhost"):
+        """Every task's result for host, in order: [(task name, result)]."""
+        return [
+            (task["task"]["name"], task["hosts"][host])
+            for play in self.data["plays"]
+            for task in play["tasks"]
+            if host in task["hosts"]
+        ]
+
+    def result(self, name, host="localhost"):
+        for task_name, result in self.results(host):
+            if task_name == name:
+                return result
+        raise KeyError(f"no task named {name!r} ran on {host}")
+
+    def changed(self):
+        return sum(stat.get("changed", 0) for stat in self.stats.values())
+
+
+@pytest.fixture
+def playbook(sim, tmp_path):
+    """playbook("playbooks/x.yml", extravars={}, check=False, env={}) runs ansible-playbook on the simulator."""
+
+    def run(path, extravars=None, check=False, diff=False, env=None, inventory=None, timeout=900):
+        cmd = [str(BIN / "ansible-playbook"), str(ROOT / path) if not os.path.isabs(path) else path]
+        if inventory:
+            cmd += ["-i", inventory]
+        if extravars:
+            cmd += ["-e", json.dumps(extravars)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **(env or {})), capture_output=True, text=True, timeout=timeout, check=False)
+        return PlaybookRun(proc)
+
+    return run
+
+
+@pytest.fixture
+def module(sim, tmp_path):
+    """module("rds_promote", {...}, check=False, diff=False) runs one multiregion.dr module task
+    on localhost and returns its result dict (failed results included)."""
+
+    counter = itertools.count()
+
+    def run(name, args, check=False, diff=False, env=None):
+        fqcn = name if "." in name else f"multiregion.dr.{name}"
+        play = [
+            {
+                "name": "module under test",
+                "hosts": "localhost",
+                "gather_facts": False,
+                "tasks": [{"name": "task", fqcn: args, "register": "result", "ignore_errors": True}],
+            }
+        ]
+        path = tmp_path / f"{name.replace('.', '_')}_{next(counter)}.yml"
+        path.write_text(yaml.safe_dump(play))
+        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)]
+        if check:
+            cmd.append("--check")
+        if diff:
+            cmd.append("--diff")
+        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **(env or {})), capture_output=True, text=True, timeout=900, check=False)
+        return PlaybookRun(proc).result("task")
+
+    return run

@@ -1,0 +1,68 @@
+"""The regionsim command as a user runs it, with the AWS CLI as an independent client."""
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def cli(tmp_path):
+    env = dict(os.environ, REGIONSIM_PORT=str(free_port()), REGIONSIM_STATE_DIR=str(tmp_path),
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    env.pop("AWS_PROFILE", None)
+
+    def run(*args, check=True):
+        proc = subprocess.run([str(BIN / args[0]), *args[1:]], env=env, capture_output=True, text=True, timeout=120)
+        if check and proc.returncode:
+            raise AssertionError(f"{args} failed ({proc.returncode}): {proc.stdout}{proc.stderr}")
+        return proc
+
+    run.endpoint = f"http://127.0.0.1:{env['REGIONSIM_PORT']}"
+    run.state = tmp_path
+    yield run
+    run("regionsim", "stop", check=False)
+
+
+def test_start_outage_restore_with_the_aws_cli(cli):
+    assert "started" in cli("regionsim", "start").stdout
+    assert "already running" in cli("regionsim", "start").stdout  # a second start is a no-op
+    assert list(cli.state.glob("regionsim-*.pid")) and list(cli.state.glob("regionsim-*.log"))
+
+    def aws(region, *args, check=True):
+        return cli("aws", "--endpoint-url", cli.endpoint, "--region", region, *args, check=check)
+
+    assert '"DBInstances": []' in aws("us-east-1", "rds", "describe-db-instances").stdout
+    cli("regionsim", "outage", "us-east-1")
+    down = aws("us-east-1", "rds", "describe-db-instances", "--cli-connect-timeout", "2", check=False)
+    assert down.returncode != 0
+    assert "Connection was closed" in down.stderr or "Could not connect" in down.stderr, down.stderr
+    assert "DBInstances" in aws("eu-west-1", "rds", "describe-db-instances").stdout
+    assert "HostedZones" in aws("us-east-1", "route53", "list-hosted-zones").stdout
+    status = cli("regionsim", "status").stdout
+    assert "us-east-1        down" in status and "eu-west-1        up" in status
+    cli("regionsim", "restore", "us-east-1")
+    assert "DBInstances" in aws("us-east-1", "rds", "describe-db-instances").stdout
+    log = cli("regionsim", "log").stdout
+    assert '"status": "dropped"' in log and '"action": "DescribeDBInstances"' in log
+
+
+def test_bad_region_and_stopped_simulator_say_what_is_wrong(cli):
+    proc = cli("regionsim", "status", check=False)
+    assert proc.returncode == 1 and "not running" in proc.stderr
+    cli("regionsim", "start")
+    proc = cli("regionsim", "outage", "us-esat-1", check=False)
+    assert proc.returncode == 1 and "us-esat-1" in proc.stderr
+    cli("regionsim", "stop")
+    assert cli("regionsim", "status", check=False).returncode == 1
