@@ -31,8 +31,13 @@ DURATIONS = {
     "elasticache.disassociate_global_replication_group": [("modifying", 0), ("available", 60)],
     "elasticache.delete_global_replication_group": [("deleting", 0), ("deleted", 300)],
     "elasticache.delete_replication_group": [("deleting", 0), ("deleted", 300)],
+    "elasticache.delete_cache_cluster": [("deleting", 0), ("deleted", 300)],
     # Auto Scaling: a new instance boots and passes health checks
     "autoscaling.launch_instance": [("Pending", 0), ("InService", 90)],
+    "autoscaling.instance_refresh": [("Pending", 0), ("InProgress", 15), ("Successful", 300)],
+    # DynamoDB global tables (2019.11.21): adding a replica to an empty table takes minutes
+    "dynamodb.create_replica": [("CREATING", 0), ("ACTIVE", 300)],
+    "dynamodb.delete_replica": [("DELETING", 0), ("DELETED", 120)],
     # Route 53: a change propagates to all authoritative servers within about 60 s
     "route53.change_resource_record_sets": [("PENDING", 0), ("INSYNC", 30)],
 }

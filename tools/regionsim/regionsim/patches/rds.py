@@ -267,9 +267,26 @@ def create_global_cluster(self, global_cluster_identifier, source_db_cluster_ide
     return gc
 
 
+def create_db_cluster(self, kwargs):
+    identifier = kwargs.get("global_cluster_identifier")
+    if identifier:
+        _get_global_cluster(self.account_id, identifier)
+    return _ORIGINAL["create_db_cluster"](self, kwargs)
+
+
+def describe_global_clusters(self):
+    identifier = self.params.get("GlobalClusterIdentifier")
+    if identifier:
+        clusters = [_get_global_cluster(self.current_account, identifier)]
+    else:
+        clusters = self.global_backend.describe_global_clusters()
+    return ActionResult({"GlobalClusters": clusters})
+
+
 def delete_db_cluster(self, cluster_identifier, snapshot_name=None):
     cluster = self.clusters.get(cluster_identifier)
-    if cluster is not None and _global_cluster_of(cluster) is not None and cluster in _global_cluster_of(cluster).members:
+    gc = _global_cluster_of(cluster) if cluster is not None else None
+    if gc is not None and cluster in gc.members:
         raise _error(
             "InvalidDBClusterStateFault",
             "This cluster is a part of a global cluster, please remove it from globalcluster first",
@@ -385,7 +402,7 @@ def apply():
     if _ORIGINAL:
         return
     backend = models.RDSBackend
-    for name in ("delete_db_instance", "modify_db_instance", "reboot_db_instance", "delete_db_cluster"):
+    for name in ("delete_db_instance", "modify_db_instance", "reboot_db_instance", "create_db_cluster", "delete_db_cluster"):
         _ORIGINAL[name] = getattr(backend, name)
     backend.create_db_instance_read_replica = create_db_instance_read_replica
     backend.promote_read_replica = promote_read_replica
@@ -393,11 +410,13 @@ def apply():
     backend.modify_db_instance = modify_db_instance
     backend.reboot_db_instance = reboot_db_instance
     backend.create_global_cluster = create_global_cluster
+    backend.create_db_cluster = create_db_cluster
     backend.delete_db_cluster = delete_db_cluster
     models.DBInstance.status_infos = property(_status_infos)
     models.GlobalCluster.failover_state = None
     models.GlobalCluster.global_cluster_members = property(_global_cluster_members)
     response = responses.RDSResponse
+    response.describe_global_clusters = describe_global_clusters
     response.failover_global_cluster = failover_global_cluster
     response.switchover_global_cluster = switchover_global_cluster
     response.remove_from_global_cluster = remove_from_global_cluster

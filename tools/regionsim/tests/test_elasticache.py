@@ -1,0 +1,381 @@
+"""ElastiCache Global Datastore, deletions and cache cluster details as real AWS shows them."""
+
+import time
+
+import botocore.exceptions
+import pytest
+
+PRIMARY, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+
+
+def error_code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def make_group(ec, group_id, **extra):
+    params = {
+        "CacheNodeType": "cache.r6g.large",
+        "Engine": "redis",
+        "NumCacheClusters": 2,
+        "AutomaticFailoverEnabled": True,
+    }
+    params.update(extra)
+    return ec.create_replication_group(ReplicationGroupId=group_id, ReplicationGroupDescription=group_id, **params)[
+        "ReplicationGroup"
+    ]
+
+
+@pytest.fixture
+def datastore(sim, client):
+    """A global datastore: primary in us-east-1, secondaries in us-west-2 and eu-west-1."""
+    ec = {region: client("elasticache", region) for region in (PRIMARY, WEST, EU)}
+    make_group(ec[PRIMARY], "app-use1")
+    created = ec[PRIMARY].create_global_replication_group(
+        GlobalReplicationGroupIdSuffix="app",
+        PrimaryReplicationGroupId="app-use1",
+        GlobalReplicationGroupDescription="sessions",
+    )["GlobalReplicationGroup"]
+    gid = created["GlobalReplicationGroupId"]
+    for region, group_id in ((WEST, "app-usw2"), (EU, "app-euw1")):
+        ec[region].create_replication_group(
+            ReplicationGroupId=group_id,
+            ReplicationGroupDescription=group_id,
+            GlobalReplicationGroupId=gid,
+            NumCacheClusters=2,
+        )
+    return gid, ec
+
+
+def members(ec, gid):
+    group = ec.describe_global_replication_groups(GlobalReplicationGroupId=gid, ShowMemberInfo=True)[
+        "GlobalReplicationGroups"
+    ][0]
+    return {m["ReplicationGroupRegion"]: (m["ReplicationGroupId"], m["Role"]) for m in group["Members"]}
+
+
+def member_role(ec, group_id):
+    info = ec.describe_replication_groups(ReplicationGroupId=group_id)["ReplicationGroups"][0].get(
+        "GlobalReplicationGroupInfo"
+    )
+    return info and info["GlobalReplicationGroupMemberRole"]
+
+
+def poll_statuses(read, final, timeout=10.0):
+    """Call read() until it returns final; return every status seen, in order, without repeats."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while True:
+        status = read()
+        if not seen or seen[-1] != status:
+            seen.append(status)
+        if status == final:
+            return seen
+        assert time.monotonic() < deadline, f"still {status!r} after {timeout}s (seen {seen})"
+        time.sleep(0.02)
+
+
+def status_or_gone(read, not_found):
+    def wrapped():
+        try:
+            return read()
+        except botocore.exceptions.ClientError as err:
+            if err.response["Error"]["Code"] == not_found:
+                return "gone"
+            raise
+
+    return wrapped
+
+
+def test_global_datastore_is_visible_from_every_member_region(datastore):
+    gid, ec = datastore
+    # AWS prefixes the suffix with the creating region's code (ldgnf for us-east-1).
+    assert gid == "ldgnf-app"
+    for region in (PRIMARY, WEST, EU):
+        group = ec[region].describe_global_replication_groups(GlobalReplicationGroupId=gid, ShowMemberInfo=True)[
+            "GlobalReplicationGroups"
+        ][0]
+        assert group["Status"] == "available"
+        assert group["Engine"] == "redis" and group["CacheNodeType"] == "cache.r6g.large"
+        assert group["ClusterEnabled"] is False
+        assert group["GlobalReplicationGroupDescription"] == "sessions"
+        assert group["ARN"].endswith(f":globalreplicationgroup:{gid}")
+        assert {m["Status"] for m in group["Members"]} == {"associated"}
+        assert members(ec[region], gid) == {
+            PRIMARY: ("app-use1", "PRIMARY"),
+            WEST: ("app-usw2", "SECONDARY"),
+            EU: ("app-euw1", "SECONDARY"),
+        }
+    # Members only with ShowMemberInfo, as AWS answers.
+    assert "Members" not in ec[WEST].describe_global_replication_groups()["GlobalReplicationGroups"][0]
+    # A secondary inherits the node type and shows its membership.
+    secondary = ec[EU].describe_replication_groups(ReplicationGroupId="app-euw1")["ReplicationGroups"][0]
+    assert secondary["CacheNodeType"] == "cache.r6g.large"
+    assert secondary["GlobalReplicationGroupInfo"] == {
+        "GlobalReplicationGroupId": gid,
+        "GlobalReplicationGroupMemberRole": "SECONDARY",
+    }
+    assert member_role(ec[PRIMARY], "app-use1") == "PRIMARY"
+
+
+def test_failover_to_eu_west_1(datastore):
+    gid, ec = datastore
+    ec[EU].failover_global_replication_group(
+        GlobalReplicationGroupId=gid, PrimaryRegion=EU, PrimaryReplicationGroupId="app-euw1"
+    )
+    expected = {PRIMARY: ("app-use1", "SECONDARY"), WEST: ("app-usw2", "SECONDARY"), EU: ("app-euw1", "PRIMARY")}
+    for region in (PRIMARY, WEST, EU):
+        assert members(ec[region], gid) == expected
+    assert member_role(ec[EU], "app-euw1") == "PRIMARY"
+    assert member_role(ec[PRIMARY], "app-use1") == "SECONDARY"
+    # and back (failback is another failover)
+    ec[PRIMARY].failover_global_replication_group(
+        GlobalReplicationGroupId=gid, PrimaryRegion=PRIMARY, PrimaryReplicationGroupId="app-use1"
+    )
+    assert members(ec[WEST], gid)[PRIMARY] == ("app-use1", "PRIMARY")
+
+
+def test_failover_while_the_primary_region_is_out(sim, client, datastore):
+    gid, ec = datastore
+    sim.outage(PRIMARY)
+    with pytest.raises((botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError)):
+        client("elasticache", PRIMARY, retries=0).describe_global_replication_groups()
+    ec[EU].failover_global_replication_group(
+        GlobalReplicationGroupId=gid, PrimaryRegion=EU, PrimaryReplicationGroupId="app-euw1"
+    )
+    expected = {PRIMARY: ("app-use1", "SECONDARY"), WEST: ("app-usw2", "SECONDARY"), EU: ("app-euw1", "PRIMARY")}
+    assert members(ec[EU], gid) == expected
+    assert members(ec[WEST], gid) == expected
+    sim.restore(PRIMARY)
+    # The old primary rejoined as a secondary.
+    assert member_role(ec[PRIMARY], "app-use1") == "SECONDARY"
+
+
+def test_failover_errors(datastore):
+    gid, ec = datastore
+    failover = ec[EU].failover_global_replication_group
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        failover(GlobalReplicationGroupId=gid, PrimaryRegion=PRIMARY, PrimaryReplicationGroupId="app-use1")
+    assert error_code(err) == "InvalidParameterValue" and "already the primary" in str(err.value)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        failover(GlobalReplicationGroupId=gid, PrimaryRegion=WEST, PrimaryReplicationGroupId="app-euw1")
+    assert error_code(err) == "InvalidParameterValue"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        failover(GlobalReplicationGroupId="ldgnf-nope", PrimaryRegion=EU, PrimaryReplicationGroupId="app-euw1")
+    assert error_code(err) == "GlobalReplicationGroupNotFoundFault"
+    assert err.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert members(ec[EU], gid)[PRIMARY] == ("app-use1", "PRIMARY")
+
+
+def test_secondary_limits(client, datastore):
+    gid, ec = datastore
+    # one member per region, the primary's region included
+    for region in (WEST, PRIMARY):
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            ec[region].create_replication_group(
+                ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid
+            )
+        assert error_code(err) == "InvalidParameterValue"
+    # at most two secondaries
+    central = client("elasticache", "eu-central-1")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        central.create_replication_group(
+            ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid
+        )
+    assert error_code(err) == "InvalidParameterValue" and "maximum" in str(err.value)
+    # same node type everywhere
+    ec[EU].disassociate_global_replication_group(
+        GlobalReplicationGroupId=gid, ReplicationGroupId="app-euw1", ReplicationGroupRegion=EU
+    )
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        central.create_replication_group(
+            ReplicationGroupId="extra",
+            ReplicationGroupDescription="x",
+            GlobalReplicationGroupId=gid,
+            CacheNodeType="cache.t3.micro",
+        )
+    assert error_code(err) == "InvalidParameterCombination"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        central.create_replication_group(
+            ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId="ldgnf-nope"
+        )
+    assert error_code(err) == "GlobalReplicationGroupNotFoundFault"
+    central.create_replication_group(
+        ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid
+    )
+    assert members(central, gid)["eu-central-1"] == ("extra", "SECONDARY")
+    # the primary cannot start a second global datastore, nor can a suffix be reused
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[PRIMARY].create_global_replication_group(
+            GlobalReplicationGroupIdSuffix="other", PrimaryReplicationGroupId="app-use1"
+        )
+    assert error_code(err) == "InvalidReplicationGroupState"
+    make_group(ec[PRIMARY], "second")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[PRIMARY].create_global_replication_group(
+            GlobalReplicationGroupIdSuffix="app", PrimaryReplicationGroupId="second"
+        )
+    assert error_code(err) == "GlobalReplicationGroupAlreadyExistsFault"
+
+
+def test_disassociate_makes_a_standalone_group(datastore):
+    gid, ec = datastore
+    ec[WEST].disassociate_global_replication_group(
+        GlobalReplicationGroupId=gid, ReplicationGroupId="app-usw2", ReplicationGroupRegion=WEST
+    )
+    assert (
+        "GlobalReplicationGroupInfo"
+        not in ec[WEST].describe_replication_groups(ReplicationGroupId="app-usw2")["ReplicationGroups"][0]
+    )
+    assert set(members(ec[EU], gid)) == {PRIMARY, EU}
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[PRIMARY].disassociate_global_replication_group(
+            GlobalReplicationGroupId=gid, ReplicationGroupId="app-use1", ReplicationGroupRegion=PRIMARY
+        )
+    assert error_code(err) == "InvalidParameterValue"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[WEST].disassociate_global_replication_group(
+            GlobalReplicationGroupId=gid, ReplicationGroupId="app-usw2", ReplicationGroupRegion=WEST
+        )
+    assert error_code(err) == "InvalidParameterValue"
+    # a standalone group can be deleted; a member cannot
+    ec[WEST].delete_replication_group(ReplicationGroupId="app-usw2")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[EU].delete_replication_group(ReplicationGroupId="app-euw1")
+    assert error_code(err) == "InvalidParameterValue" and gid in str(err.value)
+
+
+def test_delete_global_datastore_needs_secondaries_removed_first(datastore):
+    gid, ec = datastore
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[PRIMARY].delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
+    assert error_code(err) == "InvalidGlobalReplicationGroupState"
+    for region, group_id in ((WEST, "app-usw2"), (EU, "app-euw1")):
+        ec[region].disassociate_global_replication_group(
+            GlobalReplicationGroupId=gid, ReplicationGroupId=group_id, ReplicationGroupRegion=region
+        )
+    ec[PRIMARY].delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[EU].describe_global_replication_groups(GlobalReplicationGroupId=gid)
+    assert error_code(err) == "GlobalReplicationGroupNotFoundFault"
+    assert ec[WEST].describe_global_replication_groups()["GlobalReplicationGroups"] == []
+    primary = ec[PRIMARY].describe_replication_groups(ReplicationGroupId="app-use1")["ReplicationGroups"][0]
+    assert primary["Status"] == "available" and "GlobalReplicationGroupInfo" not in primary
+
+
+def test_latency_model_statuses(sim, datastore):
+    gid, ec = datastore
+    sim.latency(True, scale=0.005)  # failover 0.6 s, deletions 1.5 s
+
+    def global_status():
+        return ec[WEST].describe_global_replication_groups(GlobalReplicationGroupId=gid)["GlobalReplicationGroups"][0][
+            "Status"
+        ]
+
+    response = ec[EU].failover_global_replication_group(
+        GlobalReplicationGroupId=gid, PrimaryRegion=EU, PrimaryReplicationGroupId="app-euw1"
+    )
+    assert response["GlobalReplicationGroup"]["Status"] == "modifying"
+    # While modifying, the roles have not switched yet and no second operation is accepted.
+    assert members(ec[EU], gid)[EU] == ("app-euw1", "SECONDARY")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[WEST].failover_global_replication_group(
+            GlobalReplicationGroupId=gid, PrimaryRegion=WEST, PrimaryReplicationGroupId="app-usw2"
+        )
+    assert error_code(err) == "InvalidGlobalReplicationGroupState"
+    assert poll_statuses(global_status, "available") == ["modifying", "available"]
+    assert members(ec[EU], gid)[EU] == ("app-euw1", "PRIMARY")
+
+    response = ec[WEST].disassociate_global_replication_group(
+        GlobalReplicationGroupId=gid, ReplicationGroupId="app-usw2", ReplicationGroupRegion=WEST
+    )
+    assert response["GlobalReplicationGroup"]["Status"] == "modifying"
+    assert (
+        dict((m["ReplicationGroupId"], m["Status"]) for m in response["GlobalReplicationGroup"]["Members"])["app-usw2"]
+        == "disassociating"
+    )
+    assert poll_statuses(global_status, "available") == ["modifying", "available"]
+    assert WEST not in members(ec[EU], gid)
+
+    # A standalone group goes "deleting", then is gone.
+    assert ec[WEST].delete_replication_group(ReplicationGroupId="app-usw2")["ReplicationGroup"]["Status"] == "deleting"
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        ec[WEST].delete_replication_group(ReplicationGroupId="app-usw2")
+    assert error_code(err) == "InvalidReplicationGroupState"
+    rg_status = status_or_gone(
+        lambda: ec[WEST].describe_replication_groups(ReplicationGroupId="app-usw2")["ReplicationGroups"][0]["Status"],
+        "ReplicationGroupNotFoundFault",
+    )
+    assert poll_statuses(rg_status, "gone") == ["deleting", "gone"]
+
+    ec[PRIMARY].disassociate_global_replication_group(
+        GlobalReplicationGroupId=gid, ReplicationGroupId="app-use1", ReplicationGroupRegion=PRIMARY
+    )
+    assert poll_statuses(global_status, "available")[-1] == "available"
+    response = ec[EU].delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
+    assert response["GlobalReplicationGroup"]["Status"] == "deleting"
+    assert poll_statuses(status_or_gone(global_status, "GlobalReplicationGroupNotFoundFault"), "gone") == [
+        "deleting",
+        "gone",
+    ]
+
+
+def test_create_global_datastore_passes_through_creating(sim, client):
+    ec = client("elasticache", PRIMARY)
+    make_group(ec, "primary")
+    sim.latency(True, scale=0.002)  # creation 1.2 s
+    gid = ec.create_global_replication_group(
+        GlobalReplicationGroupIdSuffix="slow", PrimaryReplicationGroupId="primary"
+    )["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
+    # No secondary joins before the datastore is available.
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        client("elasticache", EU).create_replication_group(
+            ReplicationGroupId="s", ReplicationGroupDescription="s", GlobalReplicationGroupId=gid
+        )
+    assert error_code(err) == "InvalidGlobalReplicationGroupState"
+
+    def status():
+        return ec.describe_global_replication_groups(GlobalReplicationGroupId=gid)["GlobalReplicationGroups"][0][
+            "Status"
+        ]
+
+    assert poll_statuses(status, "available") == ["creating", "available"]
+
+
+def test_cluster_mode_and_replica_count(client):
+    ec = client("elasticache", WEST)
+    sharded = ec.create_replication_group(
+        ReplicationGroupId="shards",
+        ReplicationGroupDescription="s",
+        CacheNodeType="cache.r6g.large",
+        NumNodeGroups=2,
+        ReplicasPerNodeGroup=1,
+    )["ReplicationGroup"]
+    assert sharded["ClusterEnabled"] is True
+    assert sharded["MemberClusters"] == ["shards-0001-001", "shards-0001-002", "shards-0002-001", "shards-0002-002"]
+    assert len(sharded["NodeGroups"]) == 2
+    plain = make_group(ec, "plain", NumCacheClusters=3)
+    assert plain["ClusterEnabled"] is False
+    assert plain["MemberClusters"] == ["plain-001", "plain-002", "plain-003"]
+
+
+def test_cache_cluster_details_and_deletion(sim, client):
+    ec = client("elasticache", EU)
+    ec.create_cache_cluster(
+        CacheClusterId="cc", CacheNodeType="cache.t3.micro", Engine="redis", SecurityGroupIds=["sg-123"]
+    )
+    plain = ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]
+    assert "CacheNodes" not in plain  # only with ShowCacheNodeInfo, as in AWS
+    assert plain["CacheSecurityGroups"] == []
+    assert plain["SecurityGroups"] == [{"SecurityGroupId": "sg-123", "Status": "active"}]
+    detailed = ec.describe_cache_clusters(CacheClusterId="cc", ShowCacheNodeInfo=True)["CacheClusters"][0]
+    assert [(n["CacheNodeId"], n["CacheNodeStatus"], n["Endpoint"]["Port"]) for n in detailed["CacheNodes"]] == [
+        ("0001", "available", 6379)
+    ]
+
+    sim.latency(True, scale=0.005)
+    assert ec.delete_cache_cluster(CacheClusterId="cc")["CacheCluster"]["CacheClusterStatus"] == "deleting"
+    status = status_or_gone(
+        lambda: ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]["CacheClusterStatus"],
+        "CacheClusterNotFound",
+    )
+    assert poll_statuses(status, "gone") == ["deleting", "gone"]
