@@ -109,6 +109,15 @@ def ansible_env(endpoint, **extra):
     return env
 
 
+class TaskResult(dict):
+    """A task's result; its repr leads with what a failing assertion needs to show."""
+
+    def __repr__(self):
+        head = {k: self[k] for k in ("failed", "changed", "msg", "exception") if k in self}
+        rest = {k: v for k, v in self.items() if k not in head and k != "invocation"}
+        return f"TaskResult({head!r}, {rest!r})"
+
+
 class PlaybookRun:
     def __init__(self, proc):
         self.rc = proc.returncode
@@ -125,7 +134,7 @@ class PlaybookRun:
     def results(self, host="localhost"):
         """Every task's result for host, in order: [(task name, result)]."""
         return [
-            (task["task"]["name"], task["hosts"][host])
+            (task["task"]["name"], TaskResult(task["hosts"][host]))
             for play in self.data["plays"]
             for task in play["tasks"]
             if host in task["hosts"]
@@ -175,6 +184,7 @@ def module(sim, tmp_path):
                 "name": "module under test",
                 "hosts": "localhost",
                 "gather_facts": False,
+                "vars": {"ansible_python_interpreter": sys.executable},
                 "tasks": [{"name": "task", fqcn: args, "register": "result", "ignore_errors": True}],
             }
         ]

@@ -77,6 +77,15 @@ def client(module, service, region, probe=False):
     return module.client(service, region=region, config=config, retry_decorator=RETRY)
 
 
+@RETRY
+def paginate(client, operation, **kwargs):
+    """All pages of operation as one result, retried as a whole on throttling.
+
+    amazon.aws's retrying client wrapper does not retry paginators, so a throttled page
+    would otherwise fail after botocore's own few attempts."""
+    return client.get_paginator(operation).paginate(**kwargs).build_full_result()
+
+
 def is_unreachable(exc):
     """True when exc means the region's endpoint did not answer (as in a regional outage)."""
     if isinstance(exc, CONNECTION_ERRORS):
