@@ -1,0 +1,42 @@
+"""roles/preflight: bad application variables fail before any change, naming the variable."""
+
+import shutil
+
+from conftest import ROOT
+
+PLAY = "tests/integration/playbooks/preflight.yml"
+
+
+def failures(run):
+    return [result["msg"] for host in run.stats for _, result in run.results(host) if result.get("failed")]
+
+
+def test_good_variables_pass(playbook):
+    run = playbook(PLAY, inventory="inventories/local")
+    assert run.rc == 0 and run.changed() == 0
+
+
+def test_unknown_strategy_is_named(playbook):
+    run = playbook(PLAY, inventory="inventories/local", extravars={"dr_strategy": "warm_standby"})
+    assert run.rc != 0
+    assert any("warm_standby" in str(r.get("argument_errors")) for host in run.stats for _, r in run.results(host))
+
+
+def test_overlapping_and_invalid_cidrs_are_named(playbook):
+    cidrs = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.10.128.0/17", "eu-west-1": "10.30.0.0/33"}
+    run = playbook(PLAY, inventory="inventories/local", extravars={"region_cidrs": cidrs})
+    messages = " | ".join(failures(run))
+    assert run.rc != 0
+    assert "region_cidrs[us-west-2]=10.10.128.0/17 overlaps us-east-1 (10.10.0.0/16)" in messages
+    assert "region_cidrs[eu-west-1]=10.30.0.0/33 must be an IPv4 network" in messages
+
+
+def test_region_host_that_is_not_an_aws_region(playbook, tmp_path):
+    inventory = tmp_path / "inventory"
+    shutil.copytree(ROOT / "inventories/local", inventory)
+    hosts = (inventory / "hosts.yml").read_text().replace("eu-west-1:", "eu-wset-1:")
+    (inventory / "hosts.yml").write_text(hosts)
+    cidrs = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.20.0.0/16", "eu-wset-1": "10.30.0.0/16"}
+    run = playbook(PLAY, inventory=str(inventory), extravars={"region_cidrs": cidrs})
+    assert run.rc != 0
+    assert any(m.startswith("eu-wset-1 is not an AWS region; AWS regions are: ") and "eu-west-1" in m for m in failures(run))
