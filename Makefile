@@ -54,7 +54,7 @@ sanity: setup $(GET_PIP)
 	git ls-files -co --exclude-standard | grep -v -E '^(tools|benchmarks|\.ci)/' | tar -cf - -T - | tar -xf - -C $$dest; \
 	ln -s $(CURDIR)/$(SITE)/ansible_collections/amazon $$tmp/ansible_collections/amazon; \
 	ln -s $(CURDIR)/$(SITE)/ansible_collections/community $$tmp/ansible_collections/community; \
-	cd $$dest && ansible-test sanity --local --python 3.11 --color no
+	cd $$dest && ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)
 
 lint: setup
 	$(BIN)/ansible-lint --profile production

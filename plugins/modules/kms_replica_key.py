@@ -16,7 +16,7 @@ description:
     encrypted in one region decrypts in another after a failover.
   - Aliases and key policies are per region in KMS; this module manages the replica region's alias.
 author:
-  - multiregion.dr developers
+  - multiregion.dr developers (@multiregion)
 options:
   primary_key_arn:
     description:
@@ -164,7 +164,7 @@ def alias_target(kms, alias):
 
 def main():
     argument_spec = dict(
-        primary_key_arn=dict(type="str", required=True),
+        primary_key_arn=dict(type="str", required=True, no_log=False),
         alias=dict(type="str"),
         description=dict(type="str"),
         policy=dict(type="json"),
@@ -172,7 +172,7 @@ def main():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         pending_window=dict(type="int", default=7),
         wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
+        wait_timeout=dict(type="int", default=1800),
         poll_interval=dict(type="float", default=5),
         **CONNECTION_ARGUMENT_SPEC,
     )

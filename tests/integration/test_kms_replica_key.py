@@ -1,8 +1,6 @@
 """multiregion.dr.kms_replica_key against the simulator: replicate, alias per region, idempotence,
 check mode, bad input, deletion."""
 
-import base64
-
 
 def primary_key(aws):
     kms = aws("kms", "us-east-1")

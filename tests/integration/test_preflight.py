@@ -8,7 +8,7 @@ PLAY = "tests/integration/playbooks/preflight.yml"
 
 
 def failures(run):
-    return [result["msg"] for host in run.stats for _, result in run.results(host) if result.get("failed")]
+    return [result["msg"] for host in run.stats for _name, result in run.results(host) if result.get("failed")]
 
 
 def test_good_variables_pass(playbook):
@@ -19,7 +19,7 @@ def test_good_variables_pass(playbook):
 def test_unknown_strategy_is_named(playbook):
     run = playbook(PLAY, inventory="inventories/local", extravars={"dr_strategy": "warm_standby"})
     assert run.rc != 0
-    assert any("warm_standby" in str(r.get("argument_errors")) for host in run.stats for _, r in run.results(host))
+    assert any("warm_standby" in str(r.get("argument_errors")) for host in run.stats for _name, r in run.results(host))
 
 
 def test_overlapping_and_invalid_cidrs_are_named(playbook):
