@@ -1,0 +1,296 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: failover_lock
+version_added: 0.1.0
+short_description: A lock in Route 53 that serializes failovers, with a cool-down against flapping
+description:
+  - Takes or releases a lock that two operators, or two AWX jobs, cannot both hold, so that only one
+    failover or failback of an application runs at a time; and refuses a new one within a cool-down after
+    the last one finished (anti-flapping, as orchestrator's RecoveryPeriodBlockSeconds does).
+  - The lock is a TXT record in the application's hosted zone. Route 53 is a global service, so the lock
+    stays reachable when any one region is down, and a change batch that CREATEs a record that exists is
+    rejected as a whole (InvalidChangeBatch), which makes taking the lock atomic.
+  - The holder, the operation and the time are in the record. Taking a lock that is older than
+    O(stale_after_seconds) (its holder died) replaces it in one change batch that DELETEs exactly the
+    old value, so two operators cannot both take over a stale lock.
+  - Releasing with O(record_completion=true) also writes when the operation finished, which is what the
+    cool-down is measured from.
+  - Why this module exists - amazon.aws.route53 UPSERTs or overwrites records and cannot express
+    "create only if absent" or "delete only this exact value", which a lock needs.
+author:
+  - multiregion.dr developers (@multiregion)
+options:
+  hosted_zone:
+    description:
+      - The hosted zone (name or id) that holds the lock records.
+    type: str
+    required: true
+  private_zone:
+    description:
+      - Look for a private zone of that name.
+    type: bool
+    default: false
+  lock_name:
+    description:
+      - Name of the lock's TXT record, relative to the zone or absolute.
+    type: str
+    default: _multiregion-dr-lock
+  history_name:
+    description:
+      - Name of the TXT record that keeps when the last operation finished.
+    type: str
+    default: _multiregion-dr-last
+  state:
+    description:
+      - V(acquired) takes the lock (or keeps it, when O(owner) already holds it for O(operation)).
+      - V(released) gives it back. Releasing a lock nobody holds changes nothing.
+      - Both report the lock and the last completed operation; in check mode they only report.
+    type: str
+    choices: [acquired, released]
+    default: acquired
+  owner:
+    description:
+      - Who takes the lock, for example V(alice@laptop) or V(awx-job-1234). A rerun by the same owner for the same
+        operation finds the lock its interrupted run left and goes on.
+    type: str
+    required: true
+  operation:
+    description:
+      - What the lock is taken for, for example V(failover to eu-west-1). Shown to anyone who finds the lock held.
+    type: str
+    default: failover
+  stale_after_seconds:
+    description:
+      - A lock older than this is considered abandoned and can be taken over.
+    type: int
+    default: 3600
+  cooldown_seconds:
+    description:
+      - Refuse to take the lock when the last operation finished less than this many seconds ago.
+      - V(0) turns the cool-down off.
+    type: int
+    default: 0
+  force:
+    description:
+      - Take the lock even within the cool-down, or from another holder, or release another holder's lock.
+    type: bool
+    default: false
+  record_completion:
+    description:
+      - With O(state=released), record the time the operation finished (starts the cool-down).
+    type: bool
+    default: true
+extends_documentation_fragment:
+  - multiregion.dr.dr.connect
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Take the failover lock, one hour cool-down
+  multiregion.dr.failover_lock:
+    hosted_zone: shop.example.com
+    owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ ansible_host | default('localhost') }}"
+    operation: failover to eu-west-1
+    cooldown_seconds: 3600
+
+- name: Release it and start the cool-down
+  multiregion.dr.failover_lock:
+    hosted_zone: shop.example.com
+    owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ ansible_host | default('localhost') }}"
+    state: released
+"""
+
+RETURN = r"""
+lock:
+  description: The lock after the module ran; empty when nobody holds it.
+  returned: always
+  type: dict
+  contains:
+    owner:
+      description: Who holds it.
+      type: str
+      returned: when held
+    operation:
+      description: What for.
+      type: str
+      returned: when held
+    since:
+      description: When it was taken (epoch seconds).
+      type: int
+      returned: when held
+    age_seconds:
+      description: How long it has been held.
+      type: int
+      returned: when held
+  sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600000, "age_seconds": 42}
+last_completed:
+  description: The last operation that released the lock with O(record_completion=true); empty when none did.
+  returned: always
+  type: dict
+  sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600300, "age_seconds": 600}
+took_over_from:
+  description: The stale (or forced) lock that this run replaced.
+  returned: when a lock was taken over
+  type: dict
+cooldown_remaining_seconds:
+  description: Seconds left in the cool-down (0 when none).
+  returned: always
+  type: int
+  sample: 0
+"""
+
+import time
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client
+from ansible_collections.multiregion.dr.plugins.module_utils.dns import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
+
+TTL = 60
+
+
+def encode(entry):
+    """One TXT string: key=value pairs (no quotes, no ; inside values)."""
+    text = ";".join(f"{key}={str(entry[key]).replace(';', ',').replace(chr(34), '')}" for key in ("owner", "operation", "since"))
+    return '"' + text[:250] + '"'
+
+
+def decode(record):
+    if not record:
+        return {}
+    text = record["ResourceRecords"][0]["Value"].strip('"')
+    entry = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+    entry["since"] = int(entry.get("since", 0) or 0)
+    entry["age_seconds"] = max(0, int(time.time()) - entry["since"])
+    return entry
+
+
+def txt(name, value):
+    return {"Name": name, "Type": "TXT", "TTL": TTL, "ResourceRecords": [{"Value": value}]}
+
+
+class Lock:
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.r53 = client(module, "route53", ROUTE53_REGION)
+        try:
+            self.zone = find_zone(self.r53, self.params["hosted_zone"], self.params["private_zone"])
+        except ZoneError as exc:
+            module.fail_json(msg=str(exc))
+        self.lock_name = absolute_name(self.params["lock_name"], self.zone["Name"])
+        self.history_name = absolute_name(self.params["history_name"], self.zone["Name"])
+
+    def read(self, name):
+        found = record_sets(self.r53, self.zone["Id"], name, "TXT")
+        return found[0] if found else None
+
+    def change(self, changes, comment):
+        return self.r53.change_resource_record_sets(
+            HostedZoneId=self.zone["Id"], ChangeBatch={"Comment": comment, "Changes": changes})
+
+    def result(self, changed, record, history, **extra):
+        last = decode(history)
+        remaining = 0
+        if last and self.params["cooldown_seconds"]:
+            remaining = max(0, self.params["cooldown_seconds"] - last["age_seconds"])
+        self.module.exit_json(changed=changed, lock=decode(record), last_completed=last, cooldown_remaining_seconds=remaining, **extra)
+
+    def acquire(self, record, history):
+        p = self.params
+        held = decode(record)
+        if held and held.get("owner") == p["owner"] and held.get("operation") == p["operation"]:
+            return self.result(False, record, history, msg=f"{p['owner']} already holds the lock for {p['operation']}")
+        last = decode(history)
+        if last and p["cooldown_seconds"] and last["age_seconds"] < p["cooldown_seconds"] and not p["force"]:
+            self.module.fail_json(
+                msg=f"cool-down: the last operation ({last.get('operation')} by {last.get('owner')}) finished "
+                    f"{last['age_seconds']} s ago and the cool-down is {p['cooldown_seconds']} s; wait "
+                    f"{p['cooldown_seconds'] - last['age_seconds']} s more or set force=true",
+                lock=held, last_completed=last, cooldown_remaining_seconds=p["cooldown_seconds"] - last["age_seconds"])
+        stale = held and held["age_seconds"] > p["stale_after_seconds"]
+        if held and not (stale or p["force"]):
+            self.module.fail_json(
+                msg=f"the lock is held by {held.get('owner')} for {held.get('operation')} since {held['age_seconds']} s ago; "
+                    f"it goes stale after {p['stale_after_seconds']} s (or set force=true if that run is dead)",
+                lock=held, last_completed=last)
+        mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time())}
+        changes = [{"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(mine))}]
+        if held:  # take over exactly this lock: if someone else replaced it meanwhile, the batch fails
+            changes.insert(0, {"Action": "DELETE", "ResourceRecordSet": record})
+        if self.module.check_mode:
+            return self.result(True, txt(self.lock_name, encode(mine)), history, **({"took_over_from": held} if held else {}))
+        try:
+            self.change(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}")
+        except botocore.exceptions.ClientError as exc:
+            if exc.response["Error"]["Code"] != "InvalidChangeBatch":
+                raise
+            winner = decode(self.read(self.lock_name))
+            self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} at the same moment",
+                                  lock=winner, last_completed=last)
+        return self.result(True, self.read(self.lock_name), history, **({"took_over_from": held} if held else {}))
+
+    def release(self, record, history):
+        p = self.params
+        held = decode(record)
+        if not held:
+            return self.result(False, None, history, msg="nobody holds the lock")
+        if held.get("owner") != p["owner"] and not p["force"]:
+            self.module.fail_json(msg=f"the lock is held by {held.get('owner')} for {held.get('operation')}, not by {p['owner']}; "
+                                      "set force=true to release it anyway", lock=held, last_completed=decode(history))
+        changes = [{"Action": "DELETE", "ResourceRecordSet": record}]
+        done = {"owner": held.get("owner"), "operation": held.get("operation"), "since": int(time.time())}
+        if p["record_completion"]:
+            changes.append({"Action": "UPSERT", "ResourceRecordSet": txt(self.history_name, encode(done))})
+        new_history = txt(self.history_name, encode(done)) if p["record_completion"] else history
+        if not self.module.check_mode:
+            self.change(changes, f"multiregion.dr unlock: {held.get('operation')} by {held.get('owner')}")
+        return self.result(True, None, new_history)
+
+    def run(self):
+        record, history = self.read(self.lock_name), self.read(self.history_name)
+        if self.params["state"] == "acquired":
+            return self.acquire(record, history)
+        return self.release(record, history)
+
+
+def main():
+    argument_spec = dict(
+        hosted_zone=dict(type="str", required=True),
+        private_zone=dict(type="bool", default=False),
+        lock_name=dict(type="str", default="_multiregion-dr-lock"),
+        history_name=dict(type="str", default="_multiregion-dr-last"),
+        state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+        owner=dict(type="str", required=True),
+        operation=dict(type="str", default="failover"),
+        stale_after_seconds=dict(type="int", default=3600),
+        cooldown_seconds=dict(type="int", default=0),
+        force=dict(type="bool", default=False),
+        record_completion=dict(type="bool", default=True),
+        **CONNECTION_ARGUMENT_SPEC,
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+    )
+    for option in ("stale_after_seconds", "cooldown_seconds"):
+        if module.params[option] < 0:
+            module.fail_json(msg=f"{option}={module.params[option]} must be 0 or more seconds")
+    try:
+        Lock(module).run()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        module.fail_json_aws(exc, msg="Route 53 lock")
+
+
+if __name__ == "__main__":
+    main()

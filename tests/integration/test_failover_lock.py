@@ -1,0 +1,79 @@
+"""multiregion.dr.failover_lock: a Route 53 lock two operators cannot both take, with a cool-down."""
+
+import concurrent.futures
+import time
+
+ZONE = "shop.example.com"
+
+
+def lock(module, **args):
+    return module("failover_lock", {"hosted_zone": ZONE, "region": "us-east-1", **args})
+
+
+def txt(aws, name):
+    r53 = aws("route53")
+    zone = r53.list_hosted_zones()["HostedZones"][0]["Id"]
+    sets = r53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    return zone, [r for r in sets if r["Name"].startswith(name) and r["Type"] == "TXT"]
+
+
+def test_acquire_reenter_refuse_release_cooldown(module, aws, sim):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t1")
+    planned = module("failover_lock", {"hosted_zone": ZONE, "owner": "alice", "operation": "failover to eu-west-1"}, check=True)
+    assert planned["changed"] and txt(aws, "_multiregion-dr-lock")[1] == []
+
+    taken = lock(module, owner="alice", operation="failover to eu-west-1", cooldown_seconds=3600)
+    assert taken["changed"] and taken["lock"]["owner"] == "alice"
+    assert len(txt(aws, "_multiregion-dr-lock")[1]) == 1
+    # the same owner rerunning the same operation goes on (an interrupted run)
+    again = lock(module, owner="alice", operation="failover to eu-west-1")
+    assert again["changed"] is False and "already holds" in again["msg"]
+    # anybody else is refused, with who holds it and for what
+    bob = lock(module, owner="bob", operation="failover to us-west-2")
+    assert bob["failed"] and "held by alice for failover to eu-west-1" in bob["msg"]
+
+    # Route 53 is global: the lock answers while the home region is out
+    sim.outage("us-east-1")
+    assert lock(module, owner="alice", operation="failover to eu-west-1")["lock"]["owner"] == "alice"
+    sim.restore("us-east-1")
+
+    released = lock(module, owner="alice", state="released")
+    assert released["changed"] and released["lock"] == {}
+    assert released["last_completed"]["operation"] == "failover to eu-west-1"
+    # within the cool-down a new failover is refused unless forced
+    cooling = lock(module, owner="bob", operation="failback", cooldown_seconds=3600)
+    assert cooling["failed"] and "cool-down" in cooling["msg"] and "force=true" in cooling["msg"]
+    assert txt(aws, "_multiregion-dr-lock")[1] == []
+    forced = lock(module, owner="bob", operation="failback", cooldown_seconds=3600, force=True)
+    assert forced["changed"] and forced["lock"]["owner"] == "bob"
+    assert lock(module, owner="bob", state="released")["changed"]
+    assert lock(module, owner="bob", state="released")["changed"] is False
+
+
+def test_stale_lock_is_taken_over(module, aws):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t2")
+    zone = txt(aws, "_multiregion-dr-lock")[0]
+    old = int(time.time()) - 7200
+    aws("route53").change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"_multiregion-dr-lock.{ZONE}.", "Type": "TXT", "TTL": 60,
+        "ResourceRecords": [{"Value": f'"owner=crashed;operation=failover;since={old}"'}]}}]})
+    taken = lock(module, owner="carol", operation="failover to us-west-2", stale_after_seconds=3600)
+    assert taken["changed"] and taken["took_over_from"]["owner"] == "crashed"
+    assert [r["ResourceRecords"][0]["Value"] for r in txt(aws, "_multiregion-dr-lock")[1]][0].startswith('"owner=carol;')
+
+
+def test_two_operators_at_once_exactly_one_wins(module, aws):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t3")
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda who: lock(module, owner=who, operation=f"failover by {who}"), ["dave", "erin"]))
+    assert sorted(bool(r.get("failed")) for r in results) == [False, True], results
+    assert len(txt(aws, "_multiregion-dr-lock")[1]) == 1
+
+
+def test_bad_input_is_named(module, aws):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t4")
+    no_zone = module("failover_lock", {"hosted_zone": "nope.example.org", "owner": "x"})
+    assert no_zone["failed"] and "nope.example.org" in no_zone["msg"] and ZONE in no_zone["msg"]
+    negative = lock(module, owner="x", cooldown_seconds=-5)
+    assert negative["failed"] and "cooldown_seconds=-5" in negative["msg"]
+    assert module("failover_lock", {"hosted_zone": ZONE})["failed"]  # owner is required
