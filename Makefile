@@ -30,16 +30,16 @@ $(COLLECTION_LINK):
 
 test: setup
 	$(MAKE) --no-print-directory sanity lint
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) tools/regionsim/tests tests
+	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests
 
 unit: setup
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) tests/unit
+	$(BIN)/pytest $(PYTEST_ARGS) tests/unit
 
 sim-test: setup
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) tools/regionsim/tests
+	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests
 
 integration: setup
-	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS) tests/integration
+	$(BIN)/pytest $(PYTEST_ARGS) tests/integration
 
 # ansible-test wants .../ansible_collections/multiregion/dr and a real copy (not a symlink).
 # Its pip bootstrap download is unreachable offline: a stand-in (ansible-core 2.19 asks for pip 24.2).

@@ -1,8 +1,9 @@
 """roles/preflight: bad application variables fail before any change, naming the variable."""
 
 import shutil
+from pathlib import Path
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]
 
 PLAY = "tests/integration/playbooks/preflight.yml"
 
