@@ -70,10 +70,13 @@ def client(module, service, region, probe=False):
     """
     connect_timeout = module.params.get("connect_timeout") or 5
     if probe:
-        config = Config(connect_timeout=connect_timeout, read_timeout=max(connect_timeout, 10),
+        config = Config(connect_timeout=connect_timeout, read_timeout=connect_timeout,
                         retries={"total_max_attempts": 1, "mode": "standard"})
         return module.client(service, region=region, config=config)
-    config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": 3, "mode": "standard"})
+    # botocore's standard mode retries every throttling code with jittered backoff, on every call
+    # and paginator; 8 attempts make a 30% throttling rate harmless. AWSRetry (aws_retry=True)
+    # stays available on top for codes botocore does not know.
+    config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": 8, "mode": "standard"})
     return module.client(service, region=region, config=config, retry_decorator=RETRY)
 
 

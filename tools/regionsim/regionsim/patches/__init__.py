@@ -6,7 +6,7 @@ Each module here has apply() (idempotent: patch moto classes) and may have reset
 
 import importlib
 
-MODULES = ("route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch")
+MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch")
 _applied = False
 
 

@@ -1,0 +1,228 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Replication lag of cross-region replicas, read from CloudWatch the way AWS publishes it.
+
+One GetMetricData call per region (all replicas of a region in one call), over a lookback
+window. Missing data is unknown (None), never 0, and never counts as within the RPO: a
+failover decision must not take silence for health. RDS reports -1 while replication is not
+running; the last value before such a streak is the data-loss window of a promotion.
+"""
+
+import datetime
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, is_unreachable, THROTTLING_CODES
+
+PERIOD = 60  # AWS publishes replica lag once a minute
+MAX_QUERIES = 500  # GetMetricData limit per call
+
+# type -> (namespace, metric, unit factor to seconds); the dimensions come from dimensions_of()
+METRICS = {
+    "rds": ("AWS/RDS", "ReplicaLag", 1.0),
+    "aurora": ("AWS/RDS", "AuroraGlobalDBRPOLag", 0.001),
+    "elasticache": ("AWS/ElastiCache", "GlobalDatastoreReplicationLag", 1.0),
+    "dynamodb": ("AWS/DynamoDB", "ReplicationLatency", 0.001),
+    "s3": ("AWS/S3", "ReplicationLatency", 0.001),
+}
+TYPES = tuple(METRICS)
+# what each type needs beside type/region/id
+REQUIRED = {"dynamodb": ("receiving_region",), "s3": ("destination_bucket", "rule_id")}
+
+
+def replica_problem(replica):
+    """An error text naming what is wrong with one replica spec, or None."""
+    kind = replica.get("type")
+    if kind not in METRICS:
+        return f"type={kind!r} is not one of {', '.join(TYPES)}"
+    if not replica.get("id"):
+        return f"a {kind} replica needs an id"
+    if not replica.get("region"):
+        return f"{kind} replica {replica['id']} needs a region"
+    missing = [key for key in REQUIRED.get(kind, ()) if not replica.get(key)]
+    if missing:
+        return f"{kind} replica {replica['id']} needs {', '.join(missing)}"
+    if kind == "aurora" and replica.get("metric") not in (None, "AuroraGlobalDBRPOLag", "AuroraGlobalDBReplicationLag"):
+        return f"metric={replica['metric']!r} is not one of AuroraGlobalDBRPOLag, AuroraGlobalDBReplicationLag"
+    return None
+
+
+def dimensions_of(replica, cache_cluster_ids=None):
+    """The dimension sets to query for a replica (ElastiCache: one per member cluster, lag is their max)."""
+    kind, ident = replica["type"], replica["id"]
+    if kind == "rds":
+        return [{"DBInstanceIdentifier": ident}]
+    if kind == "aurora":
+        return [{"DBClusterIdentifier": ident}]
+    if kind == "elasticache":
+        return [{"CacheClusterId": member} for member in (cache_cluster_ids or [])]
+    if kind == "dynamodb":
+        return [{"TableName": ident, "ReceivingRegion": replica["receiving_region"]}]
+    return [{"SourceBucket": ident, "DestinationBucket": replica["destination_bucket"], "RuleId": replica["rule_id"]}]
+
+
+def metric_of(replica):
+    namespace, name, factor = METRICS[replica["type"]]
+    if replica["type"] == "aurora" and replica.get("metric"):
+        name = replica["metric"]
+    return namespace, name, factor
+
+
+def build_queries(replicas, members=None):
+    """{region: [(query, replica index)]} for GetMetricData; members: {index: [cache cluster ids]}."""
+    by_region = {}
+    for index, replica in enumerate(replicas):
+        namespace, name, _factor = metric_of(replica)
+        for number, dims in enumerate(dimensions_of(replica, (members or {}).get(index))):
+            query = {
+                "Id": f"r{index}_{number}",
+                "MetricStat": {
+                    "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
+                    "Period": PERIOD,
+                    "Stat": "Maximum",
+                },
+                "ReturnData": True,
+            }
+            by_region.setdefault(replica["region"], []).append((query, index))
+    return by_region
+
+
+def summarize(points, factor, now=None):
+    """One replica's lag from its datapoints [(timestamp, value)] (any order, values in the metric's unit).
+
+    lag_seconds: the latest valid (non-negative) value; replication_running: False when the
+    latest value is -1; last_lag_before_stop: the last valid value before the trailing -1 streak.
+    """
+    points = sorted(points, key=lambda p: p[0])
+    result = {
+        "lag_seconds": None,
+        "replication_running": None,
+        "last_lag_before_stop": None,
+        "datapoints": len(points),
+        "latest_timestamp": None,
+        "latest_age_seconds": None,
+    }
+    if not points:
+        return result
+    latest_stamp, latest = points[-1]
+    result["latest_timestamp"] = latest_stamp.isoformat()
+    if now is not None:
+        result["latest_age_seconds"] = round((now - latest_stamp).total_seconds(), 1)
+    valid = [(stamp, value) for stamp, value in points if value >= 0]
+    result["replication_running"] = latest >= 0
+    if valid:
+        result["lag_seconds"] = round(valid[-1][1] * factor, 3)
+    if latest < 0 and valid:
+        result["last_lag_before_stop"] = result["lag_seconds"]
+    return result
+
+
+def status_of(lag_seconds, rpo_seconds):
+    if lag_seconds is None:
+        return "unknown"
+    if rpo_seconds is not None and lag_seconds > rpo_seconds:
+        return "over_rpo"
+    return "ok"
+
+
+def aggregate(results, rpo_seconds):
+    """max_lag_seconds (of the known lags), within_rpo (every replica known and within), unknown ids."""
+    known = [r["lag_seconds"] for r in results if r["lag_seconds"] is not None]
+    unknown = [r["id"] for r in results if r["lag_seconds"] is None]
+    within = bool(results) and not unknown and all(r["status"] == "ok" for r in results)
+    return {"max_lag_seconds": max(known) if known else None, "within_rpo": within, "unknown": unknown}
+
+
+def _is_throttled(exc):
+    return isinstance(exc, botocore.exceptions.ClientError) and exc.response.get("Error", {}).get("Code") in (
+        ["Throttling", "ThrottlingException", "RequestLimitExceeded"] + THROTTLING_CODES
+    )
+
+
+def _call(module, service, region, method, **params):
+    """One call through the probe client (a dead region costs connect_timeout at most); a
+    throttled answer means the region is up, so the call is repeated with retries."""
+    try:
+        return getattr(client(module, service, region, probe=True), method)(**params)
+    except Exception as exc:  # pylint: disable=broad-except
+        if not _is_throttled(exc):
+            raise
+    return getattr(client(module, service, region), method)(aws_retry=True, **params)
+
+
+def _member_clusters(module, region, replication_group_id):
+    answer = _call(module, "elasticache", region, "describe_replication_groups", ReplicationGroupId=replication_group_id)
+    return answer["ReplicationGroups"][0].get("MemberClusters", [])
+
+
+def _metric_data(module, region, queries, start, end):
+    """{query id: [(timestamp, value)]} from one GetMetricData call (more only past 500 queries or pages)."""
+    points = {}
+    for offset in range(0, len(queries), MAX_QUERIES):
+        params = dict(MetricDataQueries=queries[offset:offset + MAX_QUERIES], StartTime=start, EndTime=end, ScanBy="TimestampAscending")
+        while True:
+            answer = _call(module, "cloudwatch", region, "get_metric_data", **params)
+            for result in answer.get("MetricDataResults", []):
+                points.setdefault(result["Id"], []).extend(zip(result.get("Timestamps", []), result.get("Values", [])))
+            if not answer.get("NextToken"):
+                break
+            params["NextToken"] = answer["NextToken"]
+    return points
+
+
+def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None):
+    """Lag of every replica: {"replicas": [...], "max_lag_seconds", "within_rpo", "unknown", "regions"}.
+
+    A region that does not answer (or answers with an error) makes its replicas unknown, with
+    the reason, instead of failing: the caller decides what unknown means for it.
+    """
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    start = now - datetime.timedelta(seconds=lookback_seconds)
+    problems = {}
+    members = {}
+    for index, replica in enumerate(replicas):
+        if replica["type"] == "elasticache":
+            try:
+                members[index] = replica.get("cache_cluster_ids") or _member_clusters(module, replica["region"], replica["id"])
+            except Exception as exc:  # pylint: disable=broad-except
+                problems[index] = _reason(replica["region"], exc)
+    points = {}
+    regions = {}
+    for region, entries in build_queries(replicas, members).items():
+        try:
+            points.update(_metric_data(module, region, [query for query, _index in entries], start, now))
+            regions[region] = "reachable"
+        except Exception as exc:  # pylint: disable=broad-except
+            regions[region] = _reason(region, exc)
+            for _query, index in entries:
+                problems.setdefault(index, regions[region])
+    results = []
+    for index, replica in enumerate(replicas):
+        _namespace, name, factor = metric_of(replica)
+        series = [points.get(f"r{index}_{n}", []) for n in range(len(dimensions_of(replica, members.get(index))))]
+        # ElastiCache: the lag of a group is the max over its member clusters at each time
+        merged = {}
+        for stamp, value in (p for s in series for p in s):
+            merged[stamp] = max(value, merged.get(stamp, value))
+        entry = {"type": replica["type"], "region": replica["region"], "id": replica["id"], "metric": name}
+        entry.update(summarize(list(merged.items()), factor, now))
+        entry["status"] = status_of(entry["lag_seconds"], rpo_seconds)
+        if entry["lag_seconds"] is None:
+            entry["reason"] = problems.get(index) or (
+                f"no {name} datapoints in the last {lookback_seconds} s"
+                if entry["replication_running"] is None
+                else f"replication is not running ({name} -1) and no lag before it stopped in the last {lookback_seconds} s"
+            )
+        results.append(entry)
+    summary = aggregate(results, rpo_seconds)
+    summary.update(replicas=results, regions=regions)
+    return summary
+
+
+def _reason(region, exc):
+    if is_unreachable(exc):
+        return f"region {region} unreachable ({type(exc).__name__})"
+    return f"region {region} answered with an error: {exc}"

@@ -1,0 +1,650 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: rds_promote
+short_description: Promote the cross-region replica of an RDS instance or Aurora global database in a target region
+version_added: 0.1.0
+description:
+  - Makes the replica of a database in O(target_region) the writable primary, as a regional failover needs,
+    with a data-loss (RPO) gate, source fencing for planned switchovers and waits on the real AWS status sequence.
+  - Exists because amazon.aws and community.aws do not cover it. M(amazon.aws.rds_instance) with
+    O(amazon.aws.rds_instance#module:read_replica=false) promotes without any check of the replica lag,
+    without fencing the old primary, and without waiting until the replica is detached; no module of
+    either collection runs Aurora C(SwitchoverGlobalCluster) or C(FailoverGlobalCluster).
+  - B(RDS read replica) (O(db_instance_identifier)) - the replica's source is read from its
+    C(ReadReplicaSourceDBInstanceIdentifier). C(PromoteReadReplica) is called with
+    O(backup_retention_period), then the module waits until the instance is available, has no source
+    and no replication status left.
+  - B(Aurora global database) (O(global_cluster_identifier)) - the target is the member cluster in
+    O(target_region). A planned promotion runs C(SwitchoverGlobalCluster) (AWS syncs the secondary first,
+    RPO 0, and demotes the old primary); an unplanned one runs C(FailoverGlobalCluster) with C(AllowDataLoss=true).
+    The module waits until the target is the writer and the global cluster is available.
+  - B(planned) (RDS) - the source region must answer. The source is fenced first by setting
+    C(read_only=1) (MySQL, MariaDB) or C(default_transaction_read_only=on) (PostgreSQL) in its custom DB
+    parameter group; the module waits for the parameter group to be in-sync, then for the replica's
+    C(ReplicaLag) to be 0, then promotes, so no acknowledged write is lost. Fencing changes the parameter
+    group, so every instance that uses the group becomes read-only; give the source a group of its own.
+    Planned needs a running replication with a known C(ReplicaLag), else nothing proves the catch-up; the
+    module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
+    A source with a C(default.*) parameter group cannot be fenced (AWS does not allow changes to it), so the
+    module fails before changing anything.
+  - B(unplanned) - the source region is never called beyond a probe (one attempt, O(connect_timeout)),
+    so a dead region does not block the promotion.
+  - B(RPO gate) - before an unplanned promotion the module reads the replica's lag from CloudWatch
+    (see M(multiregion.dr.replication_lag_info); for Aurora C(AuroraGlobalDBRPOLag), or C(AuroraGlobalDBReplicationLag)
+    when the engine publishes only that one). When replication has stopped (C(ReplicaLag=-1)) the
+    last lag before the stop counts. If that lag is unknown, or above O(max_lag_seconds), the module
+    refuses before changing anything unless O(allow_data_loss=true).
+  - A rerun after a time-out or an interruption picks up where the last run stopped; a promotion,
+    switchover or failover already under way is only waited for.
+author:
+  - multiregion.dr contributors (@multiregion)
+options:
+  target_region:
+    description:
+      - The region whose replica becomes the primary.
+    type: str
+    required: true
+  db_instance_identifier:
+    description:
+      - The identifier of the RDS read replica in O(target_region).
+      - Exactly one of O(db_instance_identifier) and O(global_cluster_identifier) is required.
+    type: str
+  global_cluster_identifier:
+    description:
+      - The identifier of the Aurora global database whose member cluster in O(target_region) becomes the writer.
+    type: str
+  mode:
+    description:
+      - V(planned) fences the source (RDS) or switches over (Aurora), for zero data loss; the source region must answer.
+      - V(unplanned) promotes without touching the source region, after the RPO gate.
+      - V(auto) is V(planned) if the source region answers a probe within O(connect_timeout), else V(unplanned).
+    type: str
+    choices: [planned, unplanned, auto]
+    default: auto
+  max_lag_seconds:
+    description:
+      - The RPO budget for an unplanned promotion, in seconds. A lag above it refuses the promotion unless O(allow_data_loss=true).
+      - When not set, any known lag is accepted; an unknown lag (no datapoints, or replication stopped
+        with no lag recorded before the stop within O(lookback_seconds)) still refuses unless O(allow_data_loss=true).
+    type: float
+  allow_data_loss:
+    description:
+      - Promote even when the lag is unknown or above O(max_lag_seconds).
+    type: bool
+    default: false
+  backup_retention_period:
+    description:
+      - Days of automated backups the promoted RDS instance keeps (0 to 35). AWS advises backups on for a promoted replica.
+    type: int
+    default: 7
+  lookback_seconds:
+    description:
+      - How far back to read the lag datapoints in CloudWatch.
+    type: int
+    default: 600
+extends_documentation_fragment:
+  - multiregion.dr.dr.wait
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Check mode reports the plan (RV(plan)) and changes nothing. With C(--diff) the topology before and after is shown.
+  - The lag the simulator and AWS publish is per minute, so a planned switchover waits at least until the next datapoint shows 0.
+"""
+
+EXAMPLES = r"""
+- name: Regional outage - promote the us-west-2 replica without touching us-east-1, at most 5 minutes of data lost
+  multiregion.dr.rds_promote:
+    target_region: us-west-2
+    db_instance_identifier: orders-db-replica
+    mode: unplanned
+    max_lag_seconds: 300
+    connect_timeout: 3
+  register: promoted
+
+- name: Planned switchover - fence the source, wait until the replica caught up, promote
+  multiregion.dr.rds_promote:
+    target_region: us-west-2
+    db_instance_identifier: orders-db-replica
+    mode: planned
+    wait_timeout: 1800
+
+- name: Aurora global database - failover when the primary region is down, switchover when it answers
+  multiregion.dr.rds_promote:
+    target_region: us-west-2
+    global_cluster_identifier: payments
+    mode: auto
+    max_lag_seconds: 60
+
+- name: Accept any data loss (the lag is unknown because the outage began long ago)
+  multiregion.dr.rds_promote:
+    target_region: us-west-2
+    db_instance_identifier: orders-db-replica
+    mode: unplanned
+    allow_data_loss: true
+"""
+
+RETURN = r"""
+msg:
+  description: What was done, or why nothing was.
+  returned: always
+  type: str
+kind:
+  description: V(rds) or V(aurora).
+  returned: always
+  type: str
+mode:
+  description: The mode used (V(auto) resolved to V(planned) or V(unplanned)).
+  returned: when a promotion was planned or run
+  type: str
+source:
+  description: The primary before the promotion.
+  returned: when known
+  type: dict
+  contains:
+    region:
+      description: Its region.
+      type: str
+    id:
+      description: Its DB instance or DB cluster identifier.
+      type: str
+    reachable:
+      description: Whether its region answered (null when not probed).
+      type: bool
+plan:
+  description: The steps done, or in check mode the steps that would be done.
+  returned: always
+  type: list
+  elements: str
+fenced:
+  description: Whether the source was made read-only before the promotion (planned only; for Aurora by the switchover itself).
+  returned: always
+  type: bool
+lag:
+  description: The replica's lag as read before the promotion (see M(multiregion.dr.replication_lag_info) for the fields).
+  returned: when read
+  type: dict
+lag_seconds_at_promotion:
+  description: The lag the promotion went ahead with (0 after a planned catch-up; null when unknown).
+  returned: when a promotion was run or planned
+  type: float
+data_loss_window_seconds:
+  description: Seconds of writes that may be lost (0 for planned; the last known lag for unplanned; null when unknown).
+  returned: when a promotion was run or planned
+  type: float
+endpoint:
+  description: The promoted database's endpoint.
+  returned: when the target exists
+  type: dict
+  contains:
+    address:
+      description: DNS name.
+      type: str
+    port:
+      description: Port.
+      type: int
+topology_before:
+  description: Roles before the run, C(source) and C(target) each with region, id and role.
+  returned: always
+  type: dict
+topology_after:
+  description: Roles after the run (in check mode, what they would be).
+  returned: always
+  type: dict
+statuses:
+  description: The statuses seen while waiting, in order (for example modifying, rebooting, available).
+  returned: always
+  type: list
+  elements: str
+resumed:
+  description: True when an operation already under way (from an earlier, interrupted run) was waited for.
+  returned: always
+  type: bool
+seconds:
+  description: Seconds the module took.
+  returned: always
+  type: float
+"""
+
+try:
+    import botocore
+except ImportError:
+    pass  # handled by AnsibleAWSModule
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
+    CONNECTION_ARGUMENT_SPEC,
+    RETRY,
+    Stopwatch,
+    check_non_negative,
+    check_region,
+    client,
+    is_unreachable,
+)
+from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
+
+# engine -> (parameter, value) that makes the instance refuse writes
+FENCE_PARAMETERS = {
+    "mysql": ("read_only", "1"),
+    "mariadb": ("read_only", "1"),
+    "postgres": ("default_transaction_read_only", "on"),
+}
+
+
+def arn_location(reference, default_region):
+    """(region, identifier) of an RDS ARN or plain identifier."""
+    if reference and reference.startswith("arn:"):
+        parts = reference.split(":")
+        return parts[3], parts[-1]
+    return default_region, reference
+
+
+def error_code(exc):
+    return exc.response.get("Error", {}).get("Code") if isinstance(exc, botocore.exceptions.ClientError) else None
+
+
+def gate(module, lag_seconds, lag_entry):
+    """The RPO gate of an unplanned promotion: fail (before any change) unless the lag is known and in budget."""
+    budget = module.params["max_lag_seconds"]
+    if module.params["allow_data_loss"]:
+        return
+    if lag_seconds is None:
+        module.fail_json(
+            msg=f"refusing to promote: the replica's lag is unknown ({lag_entry.get('reason', 'no data')}), so the data loss "
+            f"cannot be bounded (max_lag_seconds={budget}). Set allow_data_loss=true to promote anyway, "
+            "or raise lookback_seconds if the data is older.",
+            lag=lag_entry,
+        )
+    if budget is not None and lag_seconds > budget:
+        module.fail_json(
+            msg=f"refusing to promote: the replica's lag is {lag_seconds} s, above max_lag_seconds={budget}. "
+            "Set allow_data_loss=true to promote anyway and accept losing that much data.",
+            lag=lag_entry,
+        )
+
+
+def lag_for(module, kind, region, identifier):
+    replica = {"type": kind, "region": region, "id": identifier}
+    entry = read_lag(module, [replica], module.params["lookback_seconds"])["replicas"][0]
+    if kind == "aurora" and entry["replication_running"] is None:
+        # older Aurora MySQL versions publish only AuroraGlobalDBReplicationLag
+        replica["metric"] = "AuroraGlobalDBReplicationLag"
+        entry = read_lag(module, [replica], module.params["lookback_seconds"])["replicas"][0]
+    # after replication stopped, the last lag before the stop is what a promotion loses
+    known = entry["last_lag_before_stop"] if entry["replication_running"] is False else entry["lag_seconds"]
+    return known, entry
+
+
+def run_wait(module, result, describe, done, what, status_of, always=False):
+    """Wait with wait_timeout; unless always, only when wait=true (fencing and catch-up are always waited for)."""
+    if not (module.params["wait"] or always):
+        return None
+    try:
+        final, seen = wait_until(describe, done, what, module.params["wait_timeout"], module.params["poll_interval"], status_of)
+    except WaitTimeout as exc:
+        result["statuses"] += exc.seen
+        module.fail_json(msg=str(exc), **result)
+    result["statuses"] += seen
+    return final
+
+
+# RDS read replicas ------------------------------------------------------------------------------------
+class RdsPromotion:
+    def __init__(self, module, result):
+        self.module, self.result = module, result
+        self.region = module.params["target_region"]
+        self.identifier = module.params["db_instance_identifier"]
+        self.rds = client(module, "rds", self.region)
+
+    def describe(self):
+        return self.rds.describe_db_instances(DBInstanceIdentifier=self.identifier, aws_retry=True)["DBInstances"][0]
+
+    def target_view(self, instance, role=None):
+        if role is None:
+            role = "replica" if instance.get("ReadReplicaSourceDBInstanceIdentifier") else "standalone"
+        return {"region": self.region, "id": self.identifier, "role": role, "status": instance["DBInstanceStatus"]}
+
+    @staticmethod
+    def promoted(instance):
+        return (
+            instance["DBInstanceStatus"] == "available"
+            and not instance.get("ReadReplicaSourceDBInstanceIdentifier")
+            and not instance.get("StatusInfos")
+        )
+
+    def wait_promoted(self):
+        return run_wait(
+            self.module, self.result, self.describe, self.promoted,
+            f"DB instance {self.identifier} in {self.region} to be promoted (available, no source, no replication status)",
+            lambda i: i["DBInstanceStatus"],
+        )
+
+    def finish(self, instance, msg, changed):
+        endpoint = instance.get("Endpoint") or {}
+        target = self.target_view(instance)
+        source = self.result["topology_before"].get("source")
+        if source:
+            source = dict(source, role="primary" if target["role"] == "replica" else "detached")
+        self.result.update(
+            msg=msg, changed=changed, topology_after={"source": source, "target": target},
+            endpoint={"address": endpoint.get("Address"), "port": endpoint.get("Port")},
+        )
+        return self.result
+
+    def probe_source(self, region, identifier):
+        """The source instance, or None when its region does not answer (probe client: one attempt)."""
+        try:
+            return client(self.module, "rds", region, probe=True).describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
+        except Exception as exc:  # pylint: disable=broad-except
+            if is_unreachable(exc):
+                return None
+            if error_code(exc) == "DBInstanceNotFound":
+                return {}
+        # throttled or a passing error: the region is up, ask again with retries
+        try:
+            return client(self.module, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0]
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "DBInstanceNotFound":
+                return {}
+            raise
+
+    def run(self):
+        module, result, params = self.module, self.result, self.module.params
+        try:
+            instance = self.describe()
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "DBInstanceNotFound":
+                module.fail_json(msg=f"db_instance_identifier={self.identifier!r} not found in target_region={self.region}: "
+                                 "give the identifier of the read replica in that region", **result)
+            raise
+        result["topology_before"] = {"source": None, "target": self.target_view(instance)}
+
+        if instance["DBInstanceStatus"] != "available":
+            # an earlier run's promotion (or the replica's creation) is still under way: wait for it, then decide
+            result["resumed"] = True
+            result["plan"].append(f"wait for {self.identifier} ({instance['DBInstanceStatus']}) to be available")
+            if module.check_mode or not params["wait"]:
+                return self.finish(instance, f"{self.identifier} is {instance['DBInstanceStatus']}; an operation is under way", False)
+            instance = run_wait(module, result, self.describe, lambda i: i["DBInstanceStatus"] == "available",
+                                f"DB instance {self.identifier} in {self.region} to be available", lambda i: i["DBInstanceStatus"])
+            if not instance.get("ReadReplicaSourceDBInstanceIdentifier"):
+                instance = self.wait_promoted()
+                return self.finish(instance, f"the promotion of {self.identifier} that was under way has finished", False)
+
+        source_ref = instance.get("ReadReplicaSourceDBInstanceIdentifier")
+        if not source_ref:
+            return self.finish(instance, f"{self.identifier} in {self.region} is already a standalone instance: nothing to promote", False)
+        source_region, source_id = arn_location(source_ref, self.region)
+        result["source"] = {"region": source_region, "id": source_id, "reachable": None}
+        result["topology_before"]["source"] = {"region": source_region, "id": source_id, "role": "primary"}
+
+        mode = params["mode"]
+        source = None
+        if mode in ("planned", "auto"):
+            source = self.probe_source(source_region, source_id)
+            result["source"]["reachable"] = source is not None
+            if source is None and mode == "planned":
+                module.fail_json(msg=f"mode=planned needs the source region {source_region}, which did not answer within "
+                                 f"connect_timeout={params['connect_timeout']} s; use mode=unplanned (or auto) to promote without it", **result)
+            # auto: a source region that answers but no longer has the source cannot be fenced either
+            mode = mode if mode == "planned" else ("planned" if source else "unplanned")
+        result["mode"] = mode
+
+        lag_seconds, entry = lag_for(module, "rds", self.region, self.identifier)
+        result["lag"] = entry
+        if mode == "unplanned":
+            gate(module, lag_seconds, entry)
+            result["lag_seconds_at_promotion"] = lag_seconds
+            result["data_loss_window_seconds"] = lag_seconds
+        else:
+            fence = self.fence_plan(source)
+            result["lag_seconds_at_promotion"] = 0
+            result["data_loss_window_seconds"] = 0
+            if not entry["replication_running"]:
+                state = "is not running (ReplicaLag -1)" if entry["replication_running"] is False else f"is unknown ({entry.get('reason')})"
+                module.fail_json(msg=f"mode=planned: replication to {self.identifier} {state}, so nothing can prove the replica caught up "
+                                 "after fencing; use mode=unplanned (with allow_data_loss=true to accept the unknown loss)", **result)
+
+        after = {"source": dict(result["topology_before"]["source"], role="detached"), "target": self.target_view(instance, "standalone")}
+        if mode == "planned":
+            result["plan"] += [f"fence {source_region}/{source_id}: {fence[1]}={fence[2]} in parameter group {fence[0]}",
+                               f"wait until ReplicaLag of {self.identifier} is 0"]
+        result["plan"].append(f"promote {self.region}/{self.identifier} (backup retention {params['backup_retention_period']} days)")
+        if module.check_mode:
+            result.update(msg=f"would promote {self.identifier} in {self.region} ({mode})", changed=True, topology_after=after, fenced=False)
+            return result
+
+        if mode == "planned":
+            self.fence(source_region, source_id, fence)
+            self.wait_caught_up()
+        try:
+            self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) != "InvalidDBInstanceState":
+                raise
+            result["resumed"] = True  # promoted in the meantime by someone else: wait for it
+        instance = self.wait_promoted() or self.describe()
+        return self.finish(instance, f"promoted {self.identifier} in {self.region} ({mode})", True)
+
+    # planned: fencing --------------------------------------------------------------------------------
+    def fence_plan(self, source):
+        if not source:
+            self.module.fail_json(msg="mode=planned: the source instance no longer exists in its region, so it cannot be fenced; "
+                                  "use mode=unplanned", **self.result)
+        engine = source.get("Engine", "")
+        family = next((name for name in FENCE_PARAMETERS if engine.startswith(name)), None)
+        if family is None:
+            self.module.fail_json(msg=f"mode=planned: cannot fence a {engine} source (fencing supports {', '.join(FENCE_PARAMETERS)}); "
+                                  "stop writes yourself and use mode=unplanned", **self.result)
+        groups = source.get("DBParameterGroups") or []
+        group = groups[0]["DBParameterGroupName"] if groups else None
+        if not group or group.startswith("default."):
+            self.module.fail_json(
+                msg=f"mode=planned: the source {source['DBInstanceIdentifier']} uses the parameter group {group!r}; AWS does not allow "
+                f"changes to default.* groups, so it cannot be fenced. Attach a custom DB parameter group to the source first "
+                "(a reboot may be needed), or use mode=unplanned.", **self.result)
+        return (group,) + FENCE_PARAMETERS[family]
+
+    def fence(self, region, identifier, fence):
+        group, name, value = fence
+        rds = client(self.module, "rds", region)
+        current = None
+        pages = RETRY(lambda: rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group).build_full_result())()
+        for parameter in pages["Parameters"]:
+            if parameter["ParameterName"] == name:
+                current = parameter.get("ParameterValue")
+        if current != value:
+            rds.modify_db_parameter_group(
+                DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}], aws_retry=True
+            )
+        self.result["fenced"] = True
+
+        def in_sync(instance):
+            return instance["DBInstanceStatus"] == "available" and all(
+                g.get("ParameterApplyStatus") == "in-sync" for g in instance.get("DBParameterGroups", [])
+            )
+
+        run_wait(self.module, self.result,
+                 lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0], in_sync,
+                 f"parameter group {group} of {identifier} to be in-sync",
+                 lambda i: "/".join([i["DBInstanceStatus"]] + [g.get("ParameterApplyStatus", "") for g in i.get("DBParameterGroups", [])]),
+                 always=True)
+
+    def wait_caught_up(self):
+        def read():
+            return lag_for(self.module, "rds", self.region, self.identifier)[1]
+
+        entry = run_wait(self.module, self.result, read, lambda e: e["lag_seconds"] == 0 and e["replication_running"],
+                         f"ReplicaLag of {self.identifier} to reach 0 after fencing", lambda e: f"lag {e['lag_seconds']}", always=True)
+        self.result["lag"] = entry
+
+
+# Aurora global databases -------------------------------------------------------------------------------
+class AuroraPromotion:
+    def __init__(self, module, result):
+        self.module, self.result = module, result
+        self.region = module.params["target_region"]
+        self.identifier = module.params["global_cluster_identifier"]
+        self.rds = client(module, "rds", self.region)
+
+    def describe(self):
+        return self.rds.describe_global_clusters(GlobalClusterIdentifier=self.identifier, aws_retry=True)["GlobalClusters"][0]
+
+    @staticmethod
+    def writer(global_cluster):
+        return next((m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers", []) if m.get("IsWriter")), None)
+
+    def view(self, global_cluster):
+        members = {}
+        for member in global_cluster.get("GlobalClusterMembers", []):
+            region, name = arn_location(member["DBClusterArn"], self.region)
+            members[member["DBClusterArn"]] = {"region": region, "id": name, "role": "primary" if member.get("IsWriter") else "secondary"}
+        return members
+
+    def finish(self, target_arn, global_cluster, msg, changed):
+        _region, name = arn_location(target_arn, self.region)
+        cluster = self.rds.describe_db_clusters(DBClusterIdentifier=name, aws_retry=True)["DBClusters"][0]
+        self.result.update(msg=msg, changed=changed, endpoint={"address": cluster.get("Endpoint"), "port": cluster.get("Port")})
+        self.result["topology_after"] = self.topology(global_cluster, target_arn)
+        return self.result
+
+    def topology(self, global_cluster, target_arn, new_writer=None):
+        members = self.view(global_cluster)
+        if new_writer:
+            for arn, member in members.items():
+                member["role"] = "primary" if arn == new_writer else "secondary"
+        target = members.get(target_arn)
+        source = next((m for arn, m in members.items() if m["role"] == "primary" and arn != target_arn), None)
+        return {"target": target, "source": source, "status": global_cluster.get("Status")}
+
+    def run(self):
+        module, result, params = self.module, self.result, self.module.params
+        try:
+            global_cluster = self.describe()
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) == "GlobalClusterNotFoundFault":
+                module.fail_json(msg=f"global_cluster_identifier={self.identifier!r} not found", **result)
+            raise
+        members = self.view(global_cluster)
+        target_arn = next((arn for arn, m in members.items() if m["region"] == self.region), None)
+        if target_arn is None:
+            module.fail_json(msg=f"global cluster {self.identifier} has no member cluster in target_region={self.region}; "
+                             f"its members are in: {', '.join(sorted(m['region'] for m in members.values())) or 'no region'}", **result)
+        result["topology_before"] = self.topology(global_cluster, target_arn)
+
+        def done(gc):
+            return gc.get("Status") == "available" and self.writer(gc) == target_arn
+
+        if global_cluster.get("Status") != "available":
+            result["resumed"] = True
+            result["plan"].append(f"wait for global cluster {self.identifier} ({global_cluster.get('Status')}) to be available")
+            if module.check_mode or not params["wait"]:
+                return self.finish(target_arn, global_cluster,
+                                   f"global cluster {self.identifier} is {global_cluster.get('Status')}; an operation is under way", False)
+            global_cluster = run_wait(module, result, self.describe, lambda gc: gc.get("Status") == "available",
+                                      f"global cluster {self.identifier} to be available", lambda gc: gc.get("Status"))
+            if self.writer(global_cluster) == target_arn:
+                return self.finish(target_arn, global_cluster, f"the switch of {self.identifier} to {self.region} that was under way has finished", False)
+        if self.writer(global_cluster) == target_arn:
+            return self.finish(target_arn, global_cluster, f"{target_arn} is already the primary of {self.identifier}: nothing to promote", False)
+
+        writer_arn = self.writer(global_cluster)
+        source_region, source_id = arn_location(writer_arn, self.region) if writer_arn else (None, None)
+        result["source"] = {"region": source_region, "id": source_id, "reachable": None}
+        mode = params["mode"]
+        if mode in ("planned", "auto") and source_region:
+            reachable = self.probe(source_region, source_id)
+            result["source"]["reachable"] = reachable
+            if not reachable and mode == "planned":
+                module.fail_json(msg=f"mode=planned (switchover) needs the primary's region {source_region}, which did not answer within "
+                                 f"connect_timeout={params['connect_timeout']} s; use mode=unplanned (or auto) to fail over without it", **result)
+            mode = "planned" if reachable else "unplanned"
+        elif mode == "auto":
+            mode = "unplanned"
+        result["mode"] = mode
+        target_id = arn_location(target_arn, self.region)[1]
+        if mode == "unplanned":
+            lag_seconds, entry = lag_for(module, "aurora", self.region, target_id)
+            result["lag"] = entry
+            gate(module, lag_seconds, entry)
+            result["lag_seconds_at_promotion"] = result["data_loss_window_seconds"] = lag_seconds
+            result["plan"].append(f"fail over {self.identifier} to {target_arn} (AllowDataLoss)")
+        else:
+            result["lag_seconds_at_promotion"] = result["data_loss_window_seconds"] = 0
+            result["plan"].append(f"switch over {self.identifier} to {target_arn}")
+        if module.check_mode:
+            result.update(msg=f"would make {target_arn} the primary of {self.identifier} ({mode})", changed=True,
+                          topology_after=self.topology(global_cluster, target_arn, new_writer=target_arn))
+            return result
+
+        if mode == "planned":
+            self.rds.switchover_global_cluster(GlobalClusterIdentifier=self.identifier, TargetDbClusterIdentifier=target_arn, aws_retry=True)
+            result["fenced"] = True  # the switchover demotes the old primary before the target takes writes
+        else:
+            self.rds.failover_global_cluster(GlobalClusterIdentifier=self.identifier, TargetDbClusterIdentifier=target_arn, AllowDataLoss=True, aws_retry=True)
+        global_cluster = run_wait(module, result, self.describe, done,
+                                  f"{target_arn} to be the writer of {self.identifier} and the global cluster available",
+                                  lambda gc: gc.get("Status")) or self.describe()
+        return self.finish(target_arn, global_cluster, f"{target_arn} is the primary of {self.identifier} ({mode})", True)
+
+    def probe(self, region, cluster_id):
+        try:
+            client(self.module, "rds", region, probe=True).describe_db_clusters(DBClusterIdentifier=cluster_id)
+        except Exception as exc:  # pylint: disable=broad-except
+            return not is_unreachable(exc)
+        return True
+
+
+def main():
+    argument_spec = dict(
+        target_region=dict(type="str", required=True),
+        db_instance_identifier=dict(type="str"),
+        global_cluster_identifier=dict(type="str"),
+        mode=dict(type="str", default="auto", choices=["planned", "unplanned", "auto"]),
+        max_lag_seconds=dict(type="float"),
+        allow_data_loss=dict(type="bool", default=False),
+        backup_retention_period=dict(type="int", default=7),
+        lookback_seconds=dict(type="int", default=600),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=1800),
+        poll_interval=dict(type="float", default=5),
+        **CONNECTION_ARGUMENT_SPEC,
+    )
+    module = AnsibleAWSModule(
+        argument_spec=argument_spec,
+        supports_check_mode=True,
+        mutually_exclusive=[("db_instance_identifier", "global_cluster_identifier")],
+        required_one_of=[("db_instance_identifier", "global_cluster_identifier")],
+    )
+    params = module.params
+    check_region(module, params["target_region"], "target_region")
+    for option in ("max_lag_seconds", "wait_timeout", "poll_interval", "connect_timeout"):
+        check_non_negative(module, option, params[option])
+    if not 0 <= params["backup_retention_period"] <= 35:
+        module.fail_json(msg=f"backup_retention_period={params['backup_retention_period']} must be between 0 and 35 days")
+    if params["lookback_seconds"] < 60:
+        module.fail_json(msg=f"lookback_seconds={params['lookback_seconds']} is too short: AWS publishes lag once a minute, use 60 or more")
+
+    watch = Stopwatch()
+    kind = "rds" if params["db_instance_identifier"] else "aurora"
+    result = dict(changed=False, kind=kind, plan=[], fenced=False, statuses=[], resumed=False, topology_before={}, topology_after={})
+    promotion = RdsPromotion(module, result) if kind == "rds" else AuroraPromotion(module, result)
+    try:
+        result = promotion.run()
+    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+        module.fail_json_aws(exc, msg=f"AWS refused a step of the promotion in {params['target_region']}; rerun to continue")
+    result["seconds"] = watch.seconds
+    if module._diff:
+        result["diff"] = {"before": result["topology_before"], "after": result["topology_after"]}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

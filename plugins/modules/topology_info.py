@@ -1,0 +1,393 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2025 multiregion.dr contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: topology_info
+version_added: 1.0.0
+short_description: Live multi-region topology of an application, read from AWS
+description:
+  - Reads, from AWS and never from what the inventory assumes, which region holds the writable
+    database, the ElastiCache primary and the active DNS target, which replicas exist and where,
+    and how healthy each region is. Failover and status playbooks decide from its result.
+  - It exists because M(amazon.aws.rds_instance_info), M(community.aws.elasticache_info) and
+    M(amazon.aws.route53_info) each read one region or one service, retry a dead region's endpoint
+    for minutes and then fail the task. None of them tells a primary in an unreachable region from
+    a missing one, reads a Global Datastore, or works out where Route 53 sends traffic.
+  - Every region is probed at the same time, with one attempt per call and a short connect timeout
+    (retries on throttling only), so a region in an outage costs about O(connect_timeout) and is
+    reported as unreachable instead of failing the module.
+  - Route 53 is a global service and answers during a regional outage, so health check statuses and
+    DNS records are known for every region.
+  - When the primary database's region is unreachable, its role there is V(unknown); the replicas
+    in other regions still name it (by ARN) as their source, so RV(primary_region) still names it,
+    with RV(primary_reachable=false).
+  - More than one region whose database takes writes (after a promotion while the old primary was
+    cut off) is a split brain; RV(split_brain) flags it and RV(primary_region) is left unset.
+  - An info module; it changes nothing, also in check mode.
+author:
+  - multiregion.dr maintainers (@multiregion)
+options:
+  regions:
+    description:
+      - The AWS regions the application runs in. Each must be an AWS region name.
+    type: list
+    elements: str
+    required: true
+  database:
+    description:
+      - The database to locate. Omit to skip databases.
+    type: dict
+    suboptions:
+      engine:
+        description:
+          - The database engine. RDS engines need O(database.db_instance_identifier),
+            Aurora engines O(database.global_cluster_identifier).
+        type: str
+        required: true
+        choices: [mysql, mariadb, postgres, aurora-mysql, aurora-postgresql]
+      db_instance_identifier:
+        description:
+          - RDS instance identifier, the same in every region (the primary in one region,
+            cross-region read replicas in the others).
+        type: str
+      global_cluster_identifier:
+        description:
+          - Aurora global database identifier; its member clusters are found in each region.
+        type: str
+  cache:
+    description:
+      - The ElastiCache (Redis OSS / Valkey) replication groups to locate. Omit to skip caches.
+    type: dict
+    suboptions:
+      global_replication_group_id:
+        description:
+          - Global Datastore identifier (with its region prefix, for example C(ldgnf-sessions)).
+            Member roles are read from any reachable member region.
+        type: str
+      replication_group_id:
+        description:
+          - Replication group identifier, the same in every region, when there is no Global Datastore
+            (or to look at the groups directly).
+        type: str
+  dns:
+    description:
+      - The DNS name that sends users to a region. Omit to skip DNS.
+      - Records are mapped to regions by the latency record's region, a set identifier equal to a
+        region name, or the region label in the alias target (a load balancer DNS name such as
+        C(web-1.us-east-1.elb.amazonaws.com)), set identifier or record value.
+    type: dict
+    suboptions:
+      hosted_zone:
+        description:
+          - Hosted zone name (for example C(example.com)) or id (C(Z...)).
+        type: str
+        required: true
+      private_zone:
+        description:
+          - Look the zone name up among private hosted zones.
+        type: bool
+        default: false
+      record_name:
+        description:
+          - Record name (for example C(app.example.com)).
+        type: str
+        required: true
+      record_type:
+        description:
+          - Record type.
+        type: str
+        default: A
+        choices: [A, AAAA, CNAME]
+  health_check_ids:
+    description:
+      - Route 53 health check id for each region (region name -> id). Regions missing here use the
+        C(HealthCheckId) of their DNS record.
+      - A health check is healthy when more than 18% of the Route 53 health checkers report success,
+        as Route 53 decides it.
+    type: dict
+extends_documentation_fragment:
+  - multiregion.dr.dr.connect
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+notes:
+  - Replication lag is not read here; use M(multiregion.dr.replication_lag_info).
+  - An alias record with C(EvaluateTargetHealth) counts as healthy unless its health check says
+    otherwise; the health of a load balancer's targets is not read.
+"""
+
+EXAMPLES = r"""
+- name: Where do the database, the cache and the traffic live right now?
+  multiregion.dr.topology_info:
+    regions: [us-east-1, us-west-2, eu-west-1]
+    database:
+      engine: mysql
+      db_instance_identifier: orders
+    cache:
+      global_replication_group_id: ldgnf-sessions
+    dns:
+      hosted_zone: example.com
+      record_name: app.example.com
+    connect_timeout: 3
+  register: topology
+
+- name: Stop when two databases take writes
+  ansible.builtin.assert:
+    that: not topology.split_brain
+    fail_msg: "split brain: {{ topology.writable_databases | join(', ') }} all take writes"
+
+- name: Fail over only when the primary's region is really gone
+  ansible.builtin.include_tasks: failover.yml
+  when:
+    - topology.primary_reachable is false
+    - topology.primary_region not in topology.healthy_regions
+
+- name: Aurora global database with explicit health checks
+  multiregion.dr.topology_info:
+    regions: [us-east-1, eu-west-1]
+    database:
+      engine: aurora-postgresql
+      global_cluster_identifier: orders-global
+    health_check_ids:
+      us-east-1: 0d5a6f1e-1111-2222-3333-444455556666
+      eu-west-1: 7b1c2d3e-7777-8888-9999-000011112222
+"""
+
+RETURN = r"""
+regions:
+  description: Per region (region name -> dict) what AWS shows there.
+  returned: always
+  type: dict
+  contains:
+    reachable:
+      description: Whether the region's API endpoints answered.
+      type: bool
+      sample: false
+    detail:
+      description: Why a region counts as unreachable (the error and the call), or V(reachable).
+      type: str
+      sample: "unreachable: ConnectionClosedError on DescribeDBInstances"
+    health_check:
+      description:
+        - The region's Route 53 health check; V(null) when the region has none.
+        - C(status) is V(healthy), V(unhealthy) or V(unknown) (no observations yet, or an error in C(error)).
+      type: dict
+      sample: {"id": "abcd-1234", "status": "unhealthy", "checkers_success": 0, "checkers_total": 8}
+    healthy:
+      description: Reachable and its health check (if any) not unhealthy.
+      type: bool
+    database:
+      description:
+        - The database in this region; V(null) without O(database).
+        - C(role) is V(primary) (has replicas), V(standalone) (takes writes, no replicas), V(replica)
+          (C(source) and C(source_region) name what it replicates from), V(absent), or V(unknown)
+          (region unreachable, or an error in C(error)).
+        - C(replication) is the instance's StatusInfos (read replication state).
+        - For Aurora, C(synchronization_status) of the member; for an unreachable region the global
+          cluster's view of the member is in C(global_view).
+      type: dict
+      sample: {"role": "replica", "identifier": "orders", "status": "available", "writable": false,
+               "source": "arn:aws:rds:us-east-1:123456789012:db:orders", "source_region": "us-east-1",
+               "replicas": [], "replica_regions": [],
+               "replication": [{"status_type": "read replication", "normal": true, "status": "replicating", "message": null}]}
+    cache:
+      description:
+        - The cache replication group in this region; V(null) without O(cache).
+        - C(role) is V(primary), V(secondary), V(standalone), V(absent) or V(unknown).
+      type: dict
+      sample: {"role": "secondary", "replication_group_id": "sessions-west", "status": "available",
+               "global_replication_group_id": "ldgnf-sessions", "member_status": "associated"}
+    dns:
+      description: This region's DNS records (set identifiers) and whether Route 53 sends it traffic now; V(null) without O(dns).
+      type: dict
+      sample: {"records": ["us-east-1"], "receives_traffic": true}
+primary_region:
+  description:
+    - The region of the writable database. Also named when that region is unreachable (from the
+      replicas' source ARNs, or the Aurora global cluster). V(null) when unknown or on a split brain.
+  returned: always
+  type: str
+  sample: us-east-1
+primary_reachable:
+  description: Whether RV(primary_region) is reachable; V(null) when there is no primary region.
+  returned: always
+  type: bool
+  sample: false
+cache_primary_region:
+  description: The region of the cache primary; V(null) without O(cache) or when unknown.
+  returned: always
+  type: str
+  sample: us-east-1
+dns_active_region:
+  description:
+    - The region Route 53 sends the name's traffic to now, given the health checks (failover
+      PRIMARY while healthy, else SECONDARY; the highest weight; a simple record's target).
+      V(null) without O(dns), or when traffic is spread over several regions.
+  returned: always
+  type: str
+  sample: us-west-2
+dns:
+  description: How the name is routed; V(null) without O(dns).
+  returned: always
+  type: dict
+  contains:
+    policy:
+      description: V(failover), V(weighted), V(latency), V(simple) or V(multivalue).
+      type: str
+    configured_region:
+      description: Where traffic goes when every record is healthy (the failover PRIMARY, the highest weight).
+      type: str
+    active_regions:
+      description: Every region receiving traffic now.
+      type: list
+      elements: str
+    active_region:
+      description: Same as RV(dns_active_region).
+      type: str
+    zone_id:
+      description: Hosted zone id.
+      type: str
+    records:
+      description: The record sets with their region, target, health check and its status.
+      type: list
+      elements: dict
+  sample: {"policy": "failover", "configured_region": "us-east-1", "active_regions": ["us-west-2"], "active_region": "us-west-2",
+           "zone_id": "Z123", "records": [{"set_identifier": "primary", "failover": "PRIMARY", "weight": null, "latency_region": null,
+           "target": "web-1.us-east-1.elb.amazonaws.com", "alias": true, "health_check_id": "abcd", "region": "us-east-1",
+           "health": "unhealthy", "healthy": false}]}
+consistent:
+  description:
+    - Whether the database primary, cache primary and DNS target (those asked for) are all known and in one region,
+      with no split brain. V(false) when none of O(database), O(cache), O(dns) is given.
+  returned: always
+  type: bool
+  sample: true
+reachable_regions:
+  description: Regions whose API answered.
+  returned: always
+  type: list
+  elements: str
+  sample: [us-west-2, eu-west-1]
+unreachable_regions:
+  description: Regions whose API did not answer within O(connect_timeout).
+  returned: always
+  type: list
+  elements: str
+  sample: [us-east-1]
+healthy_regions:
+  description: Reachable regions whose health check is not unhealthy.
+  returned: always
+  type: list
+  elements: str
+  sample: [us-west-2, eu-west-1]
+writable_databases:
+  description: Regions whose database is known to take writes. More than one is a split brain.
+  returned: always
+  type: list
+  elements: str
+  sample: [us-east-1]
+split_brain:
+  description: More than one region's database takes writes.
+  returned: always
+  type: bool
+  sample: false
+replica_regions:
+  description: Regions holding a database replica (or an Aurora secondary cluster).
+  returned: always
+  type: list
+  elements: str
+  sample: [us-west-2, eu-west-1]
+notes:
+  description: What the topology cannot tell for sure, in words (an unreachable primary, a replica still following a cut-off region, unmapped DNS records).
+  returned: always
+  type: list
+  elements: str
+elapsed:
+  description: Seconds the discovery took.
+  returned: always
+  type: float
+  sample: 0.42
+"""
+
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import AURORA_ENGINES
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import discover
+
+
+def validate(module):
+    """Fail early on input AWS cannot answer, naming the value and what is allowed."""
+    params = module.params
+    regions = params["regions"]
+    if not regions:
+        module.fail_json(msg="regions=[] must name at least one AWS region")
+    for region in regions:
+        check_region(module, region, "regions")
+    if len(set(regions)) != len(regions):
+        module.fail_json(msg=f"regions={regions!r} names a region more than once")
+    if params["connect_timeout"] < 1:
+        module.fail_json(msg=f"connect_timeout={params['connect_timeout']!r} must be 1 or more seconds")
+    database = params["database"]
+    if database:
+        aurora = database["engine"] in AURORA_ENGINES
+        wanted, other = ("global_cluster_identifier", "db_instance_identifier") if aurora else ("db_instance_identifier", "global_cluster_identifier")
+        if not database.get(wanted) or database.get(other):
+            module.fail_json(msg=f"database.engine={database['engine']!r} needs database.{wanted} (and not database.{other})")
+    for region in params["health_check_ids"] or {}:
+        check_region(module, region, "health_check_ids key", allowed=regions)
+
+
+def main():
+    argument_spec = dict(
+        regions=dict(type="list", elements="str", required=True),
+        database=dict(
+            type="dict",
+            options=dict(
+                engine=dict(type="str", required=True, choices=["mysql", "mariadb", "postgres", "aurora-mysql", "aurora-postgresql"]),
+                db_instance_identifier=dict(type="str"),
+                global_cluster_identifier=dict(type="str"),
+            ),
+        ),
+        cache=dict(
+            type="dict",
+            options=dict(
+                global_replication_group_id=dict(type="str"),
+                replication_group_id=dict(type="str"),
+            ),
+            mutually_exclusive=[("global_replication_group_id", "replication_group_id")],
+            required_one_of=[("global_replication_group_id", "replication_group_id")],
+        ),
+        dns=dict(
+            type="dict",
+            options=dict(
+                hosted_zone=dict(type="str", required=True),
+                private_zone=dict(type="bool", default=False),
+                record_name=dict(type="str", required=True),
+                record_type=dict(type="str", default="A", choices=["A", "AAAA", "CNAME"]),
+            ),
+        ),
+        health_check_ids=dict(type="dict"),
+    )
+    argument_spec.update(CONNECTION_ARGUMENT_SPEC)
+    module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
+    validate(module)
+    params = module.params
+    result = discover(
+        module,
+        params["regions"],
+        database=params["database"],
+        cache=params["cache"],
+        dns=params["dns"],
+        health_check_ids=params["health_check_ids"],
+    )
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Pure logic of module_utils/lag.py: queries, per-replica summaries and the RPO aggregate."""
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from ansible_collections.multiregion.dr.plugins.module_utils import lag
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+
+
+def points(*values):
+    """values one minute apart, the last at NOW, given newest last but passed shuffled."""
+    series = [(NOW - timedelta(minutes=len(values) - 1 - i), v) for i, v in enumerate(values)]
+    return list(reversed(series))
+
+
+def test_latest_valid_value_is_the_lag():
+    result = lag.summarize(points(3, 7, 2), 1.0, NOW)
+    assert result["lag_seconds"] == 2 and result["replication_running"] is True
+    assert result["last_lag_before_stop"] is None and result["datapoints"] == 3 and result["latest_age_seconds"] == 0
+
+
+def test_minus_one_streak_means_stopped_and_keeps_the_last_lag_before_it():
+    result = lag.summarize(points(3, 9, -1, -1), 1.0, NOW)
+    assert result["replication_running"] is False
+    assert result["last_lag_before_stop"] == 9 and result["lag_seconds"] == 9
+
+
+def test_only_minus_one_is_unknown_not_zero():
+    result = lag.summarize(points(-1, -1), 1.0, NOW)
+    assert result["lag_seconds"] is None and result["replication_running"] is False and result["last_lag_before_stop"] is None
+
+
+def test_no_datapoints_is_unknown():
+    result = lag.summarize([], 1.0, NOW)
+    assert result["lag_seconds"] is None and result["replication_running"] is None
+
+
+def test_milliseconds_are_converted():
+    assert lag.summarize(points(1500), 0.001, NOW)["lag_seconds"] == 1.5
+
+
+@pytest.mark.parametrize("value, rpo, status", [(None, 10, "unknown"), (11, 10, "over_rpo"), (10, 10, "ok"), (500, None, "ok"), (None, None, "unknown")])
+def test_status(value, rpo, status):
+    assert lag.status_of(value, rpo) == status
+
+
+def test_aggregate_unknown_is_never_within_rpo():
+    results = [{"id": "a", "lag_seconds": 2, "status": "ok"}, {"id": "b", "lag_seconds": None, "status": "unknown"}]
+    assert lag.aggregate(results, 10) == {"max_lag_seconds": 2, "within_rpo": False, "unknown": ["b"]}
+    assert lag.aggregate(results[:1], 10)["within_rpo"] is True
+    assert lag.aggregate([], 10)["within_rpo"] is False
+    over = [{"id": "a", "lag_seconds": 12, "status": "over_rpo"}]
+    assert lag.aggregate(over, 10) == {"max_lag_seconds": 12, "within_rpo": False, "unknown": []}
+
+
+def test_queries_are_grouped_by_region_with_the_metric_of_each_type():
+    replicas = [
+        {"type": "rds", "region": "us-west-2", "id": "db1"},
+        {"type": "aurora", "region": "us-west-2", "id": "c1", "metric": "AuroraGlobalDBReplicationLag"},
+        {"type": "elasticache", "region": "eu-west-1", "id": "rg"},
+        {"type": "dynamodb", "region": "us-east-1", "id": "t", "receiving_region": "us-west-2"},
+        {"type": "s3", "region": "us-east-1", "id": "src", "destination_bucket": "dst", "rule_id": "r1"},
+    ]
+    queries = lag.build_queries(replicas, {2: ["rg-001", "rg-002"]})
+    assert sorted(queries) == ["eu-west-1", "us-east-1", "us-west-2"]
+    west = [q for q, _index in queries["us-west-2"]]
+    assert [q["MetricStat"]["Metric"]["MetricName"] for q in west] == ["ReplicaLag", "AuroraGlobalDBReplicationLag"]
+    assert west[0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": "db1"}]
+    assert [q["Id"] for q, _index in queries["eu-west-1"]] == ["r2_0", "r2_1"]
+    assert queries["eu-west-1"][1][0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "CacheClusterId", "Value": "rg-002"}]
+    east = {q["MetricStat"]["Metric"]["Namespace"]: q for q, _index in queries["us-east-1"]}
+    assert {d["Name"] for d in east["AWS/S3"]["MetricStat"]["Metric"]["Dimensions"]} == {"SourceBucket", "DestinationBucket", "RuleId"}
+    assert east["AWS/DynamoDB"]["MetricStat"]["Metric"]["Dimensions"][1] == {"Name": "ReceivingRegion", "Value": "us-west-2"}
+
+
+@pytest.mark.parametrize(
+    "replica, words",
+    [
+        ({"type": "mongo", "region": "us-east-1", "id": "x"}, ["type='mongo'", "rds, aurora"]),
+        ({"type": "dynamodb", "region": "us-east-1", "id": "t"}, ["receiving_region"]),
+        ({"type": "s3", "region": "us-east-1", "id": "b", "rule_id": "r"}, ["destination_bucket"]),
+        ({"type": "aurora", "region": "us-east-1", "id": "c", "metric": "CPU"}, ["metric='CPU'"]),
+        ({"type": "rds", "region": "us-east-1", "id": ""}, ["needs an id"]),
+    ],
+)
+def test_replica_problems_name_the_value(replica, words):
+    problem = lag.replica_problem(replica)
+    assert problem and all(word in problem for word in words)
+    assert lag.replica_problem({"type": "rds", "region": "us-east-1", "id": "db"}) is None
