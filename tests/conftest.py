@@ -146,6 +146,10 @@ class PlaybookRun:
                 return result
         raise KeyError(f"no task named {name!r} ran on {host}")
 
+    def failures(self):
+        """The msg of every failed task, on every host."""
+        return [result.get("msg", "") for host in self.stats for _name, result in self.results(host) if result.get("failed")]
+
     def changed(self):
         return sum(stat.get("changed", 0) for stat in self.stats.values())
 

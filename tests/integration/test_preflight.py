@@ -8,10 +8,6 @@ ROOT = Path(__file__).resolve().parents[2]
 PLAY = "tests/integration/playbooks/preflight.yml"
 
 
-def failures(run):
-    return [result["msg"] for host in run.stats for _name, result in run.results(host) if result.get("failed")]
-
-
 def test_good_variables_pass(playbook):
     run = playbook(PLAY, inventory="inventories/local")
     assert run.rc == 0 and run.changed() == 0
@@ -26,7 +22,7 @@ def test_unknown_strategy_is_named(playbook):
 def test_overlapping_and_invalid_cidrs_are_named(playbook):
     cidrs = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.10.128.0/17", "eu-west-1": "10.30.0.0/33"}
     run = playbook(PLAY, inventory="inventories/local", extravars={"region_cidrs": cidrs})
-    messages = " | ".join(failures(run))
+    messages = " | ".join(run.failures())
     assert run.rc != 0
     assert "region_cidrs[us-west-2]=10.10.128.0/17 overlaps us-east-1 (10.10.0.0/16)" in messages
     assert "region_cidrs[eu-west-1]=10.30.0.0/33 must be an IPv4 network" in messages
@@ -40,4 +36,4 @@ def test_region_host_that_is_not_an_aws_region(playbook, tmp_path):
     cidrs = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.20.0.0/16", "eu-wset-1": "10.30.0.0/16"}
     run = playbook(PLAY, inventory=str(inventory), extravars={"region_cidrs": cidrs})
     assert run.rc != 0
-    assert any(m.startswith("eu-wset-1 is not an AWS region; AWS regions are: ") and "eu-west-1" in m for m in failures(run))
+    assert any(m.startswith("eu-wset-1 is not an AWS region; AWS regions are: ") and "eu-west-1" in m for m in run.failures())
