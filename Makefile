@@ -11,7 +11,8 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The simulator the demo and tests use (tests start their own on free ports).
 export REGIONSIM_PORT ?= 4566
 export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
-PYTEST_ARGS ?=
+# Both cores: every xdist worker starts its own simulator.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build
 
