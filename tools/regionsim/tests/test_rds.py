@@ -230,6 +230,30 @@ def test_read_only_parameter_round_trips_and_attaches(sim, client, replica_pair)
     assert params["read_only"]["ParameterValue"] == "0"
 
 
+def test_describing_a_missing_parameter_group_is_an_aws_error(sim, client):
+    rds = client("rds", WEST)
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        rds.describe_db_parameter_groups(DBParameterGroupName="nope")
+    assert error.value.response["Error"]["Code"] == "DBParameterGroupNotFound"
+    rds.create_db_parameter_group(DBParameterGroupName="nope", DBParameterGroupFamily="mysql8.0", Description="now it exists")
+    found = rds.describe_db_parameter_groups(DBParameterGroupName="nope")["DBParameterGroups"]
+    assert [g["DBParameterGroupName"] for g in found] == ["nope"]
+
+
+def test_gp3_instances_report_baseline_iops_and_throughput(sim, client):
+    rds = client("rds", WEST)
+    common = {"DBInstanceClass": "db.t3.micro", "Engine": "mysql", "MasterUsername": "admin", "MasterUserPassword": "secret123456"}
+    rds.create_db_instance(DBInstanceIdentifier="small", AllocatedStorage=100, StorageType="gp3", **common)
+    rds.create_db_instance(DBInstanceIdentifier="large", AllocatedStorage=400, StorageType="gp3", **common)
+    rds.create_db_instance(DBInstanceIdentifier="fast", AllocatedStorage=400, StorageType="gp3", Iops=16000, StorageThroughput=1000, **common)
+    rds.create_db_instance(DBInstanceIdentifier="old", AllocatedStorage=100, StorageType="gp2", **common)
+    found = {d["DBInstanceIdentifier"]: d for d in rds.describe_db_instances()["DBInstances"]}
+    assert (found["small"]["Iops"], found["small"]["StorageThroughput"]) == (3000, 125)
+    assert (found["large"]["Iops"], found["large"]["StorageThroughput"]) == (12000, 500)
+    assert (found["fast"]["Iops"], found["fast"]["StorageThroughput"]) == (16000, 1000)
+    assert "Iops" not in found["old"] and "StorageThroughput" not in found["old"]
+
+
 # Aurora global database ----------------------------------------------------------------------
 def aurora_cluster(client, region, name, **extra):
     kwargs = {"MasterUsername": "admin", "MasterUserPassword": "secret123456"} if "GlobalClusterIdentifier" not in extra else {}
@@ -396,3 +420,27 @@ def test_remove_primary_with_secondaries_is_refused(sim, client, global_db):
     with pytest.raises(botocore.exceptions.ClientError) as err:
         client("rds", EAST).remove_from_global_cluster(GlobalClusterIdentifier="nope", DbClusterIdentifier=primary)
     assert error_code(err) == "GlobalClusterNotFoundFault"
+
+
+def test_deletion_protection_of_a_global_cluster(sim, client):
+    rds = client("rds", WEST)
+    rds.create_global_cluster(GlobalClusterIdentifier="kept", Engine="aurora-mysql", DeletionProtection=True)
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        rds.delete_global_cluster(GlobalClusterIdentifier="kept")
+    assert error.value.response["Error"]["Code"] == "InvalidGlobalClusterStateFault"
+    answer = rds.modify_global_cluster(GlobalClusterIdentifier="kept", DeletionProtection=False)
+    assert answer["GlobalCluster"]["DeletionProtection"] is False
+    rds.delete_global_cluster(GlobalClusterIdentifier="kept")
+    with pytest.raises(botocore.exceptions.ClientError) as error:
+        rds.modify_global_cluster(GlobalClusterIdentifier="kept", DeletionProtection=True)
+    assert error.value.response["Error"]["Code"] == "GlobalClusterNotFoundFault"
+
+
+def test_aurora_instances_report_their_cluster_subnet_group(sim, client):
+    subnet_group(client, WEST, "aurora-west")
+    aurora_cluster(client, WEST, "orders-west", DBSubnetGroupName="aurora-west")
+    rds = client("rds", WEST)
+    rds.create_db_instance(DBInstanceIdentifier="orders-west-1", DBClusterIdentifier="orders-west", Engine="aurora-mysql",
+                           DBInstanceClass="db.r6g.large")
+    instance = describe(client, WEST, "orders-west-1")
+    assert instance["DBSubnetGroup"]["DBSubnetGroupName"] == "aurora-west"

@@ -15,7 +15,7 @@ import copy
 
 from moto.core.responses import ActionResult
 from moto.rds import models, responses
-from moto.rds.exceptions import DBClusterNotFoundError, RDSClientError
+from moto.rds.exceptions import DBClusterNotFoundError, DBParameterGroupNotFoundError, RDSClientError
 
 from .. import timeline
 from ..state import STATE
@@ -197,6 +197,45 @@ def reboot_db_instance(self, db_instance_identifier):
     return database
 
 
+def describe_db_parameter_groups(self, db_parameter_group_kwargs):
+    # AWS answers DBParameterGroupNotFound for a name that does not exist; moto returns an empty list
+    name = db_parameter_group_kwargs.get("db_parameter_group_name")
+    if name and name not in self.db_parameter_groups:
+        raise DBParameterGroupNotFoundError(name)
+    return _ORIGINAL["describe_db_parameter_groups"](self, db_parameter_group_kwargs)
+
+
+def create_db_instance(self, db_kwargs):
+    database = _ORIGINAL["create_db_instance"](self, db_kwargs)
+    # an Aurora cluster's instances report the cluster's DB subnet group, as DescribeDBInstances does on AWS
+    cluster = self.clusters.get(database.db_cluster_identifier) if database.db_cluster_identifier else None
+    if cluster is not None and getattr(database, "db_subnet_group", None) is None and cluster.db_subnet_group_name in self.subnet_groups:
+        database.db_subnet_group_name = cluster.db_subnet_group_name
+    return database
+
+
+# RDS User Guide (gp3 storage): an instance without provisioned values reports the baseline,
+# 3000 IOPS / 125 MiBps below 400 GiB and 12000 / 500 from 400 GiB (MySQL, MariaDB, PostgreSQL)
+def _gp3_baseline(instance, small, large):
+    return large if (instance.allocated_storage or 0) >= 400 else small
+
+
+def _get_iops(self):
+    if self.__dict__.get("_iops") is None and self.__dict__.get("_storage_type") == "gp3":
+        return _gp3_baseline(self, 3000, 12000)
+    return self.__dict__.get("_iops")
+
+
+def _set_iops(self, value):
+    self.__dict__["_iops"] = value
+
+
+def _get_storage_throughput(self):
+    if self.__dict__.get("_storage_throughput") is None and self.__dict__.get("_storage_type") == "gp3":
+        return _gp3_baseline(self, 125, 500)
+    return self.__dict__.get("_storage_throughput")
+
+
 # Aurora global databases -------------------------------------------------------------------
 def _get_global_cluster(account_id, identifier):
     gc = _global_backend(account_id).global_clusters.get(identifier)
@@ -272,6 +311,21 @@ def create_db_cluster(self, kwargs):
     if identifier:
         _get_global_cluster(self.account_id, identifier)
     return _ORIGINAL["create_db_cluster"](self, kwargs)
+
+
+def modify_global_cluster(self):
+    # moto has no ModifyGlobalCluster; the simulator serves its DeletionProtection
+    gc = _get_global_cluster(self.current_account, self.params["GlobalClusterIdentifier"])
+    if self.params.get("DeletionProtection") is not None:
+        gc.deletion_protection = bool(self.params["DeletionProtection"])
+    return ActionResult({"GlobalCluster": gc})
+
+
+def delete_global_cluster(self, global_cluster_identifier):
+    gc = self.global_clusters.get(global_cluster_identifier)
+    if gc is not None and gc.deletion_protection:
+        raise _error("InvalidGlobalClusterStateFault", "Cannot delete protected Global Cluster, please disable deletion protection and try again.")
+    return _ORIGINAL["delete_global_cluster"](self, global_cluster_identifier)
 
 
 def describe_global_clusters(self):
@@ -402,21 +456,28 @@ def apply():
     if _ORIGINAL:
         return
     backend = models.RDSBackend
-    for name in ("delete_db_instance", "modify_db_instance", "reboot_db_instance", "create_db_cluster", "delete_db_cluster"):
+    for name in ("delete_db_instance", "modify_db_instance", "reboot_db_instance", "create_db_cluster", "delete_db_cluster",
+                 "describe_db_parameter_groups", "delete_global_cluster", "create_db_instance"):
         _ORIGINAL[name] = getattr(backend, name)
     backend.create_db_instance_read_replica = create_db_instance_read_replica
     backend.promote_read_replica = promote_read_replica
     backend.delete_db_instance = delete_db_instance
     backend.modify_db_instance = modify_db_instance
     backend.reboot_db_instance = reboot_db_instance
+    backend.describe_db_parameter_groups = describe_db_parameter_groups
+    backend.create_db_instance = create_db_instance
     backend.create_global_cluster = create_global_cluster
+    backend.delete_global_cluster = delete_global_cluster
     backend.create_db_cluster = create_db_cluster
     backend.delete_db_cluster = delete_db_cluster
     models.DBInstance.status_infos = property(_status_infos)
+    models.DBInstance.iops = property(_get_iops, _set_iops)
+    models.DBInstance.storage_throughput = property(_get_storage_throughput, models.DBInstance.storage_throughput.fset)
     models.GlobalCluster.failover_state = None
     models.GlobalCluster.global_cluster_members = property(_global_cluster_members)
     response = responses.RDSResponse
     response.describe_global_clusters = describe_global_clusters
+    response.modify_global_cluster = modify_global_cluster
     response.failover_global_cluster = failover_global_cluster
     response.switchover_global_cluster = switchover_global_cluster
     response.remove_from_global_cluster = remove_from_global_cluster
