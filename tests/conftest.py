@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import itertools
-import urllib.request
 from pathlib import Path
 
 import boto3
@@ -20,49 +19,13 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 sys.path.insert(0, str(ROOT / ".collections"))
 
 
-class Simulator:
-    """The control API of the test session's regionsim."""
-
-    def __init__(self, endpoint):
-        self.endpoint = endpoint
-
-    def call(self, method, command, payload=None):
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(f"{self.endpoint}/_regionsim/{command}", data=data, method=method)
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read() or b"null")
-
-    def outage(self, region, mode="drop"):
-        return self.call("POST", "outage", {"region": region, "mode": mode})
-
-    def restore(self, region=None):
-        return self.call("POST", "restore", {"region": region})
-
-    def fault(self, kind, **scope):
-        return self.call("POST", "faults", {"kind": kind, **scope})
-
-    def clear_faults(self):
-        return self.call("DELETE", "faults")
-
-    def latency(self, enabled=True, scale=0.01):
-        return self.call("POST", "latency", {"enabled": enabled, "scale": scale})
-
-    def lag(self, seconds, region="*", service="*", resource="*"):
-        return self.call("POST", "lag", {"seconds": seconds, "region": region, "service": service, "resource": resource})
-
-    def log(self, since=0):
-        return self.call("GET", f"log?since={since}")
-
-    def reset(self):
-        return self.call("POST", "reset", {})
-
-
 @pytest.fixture(scope="session")
 def simulator():
+    from regionsim.control import Control
     from regionsim.server import ThreadedRegionSim
 
     server = ThreadedRegionSim().start()
-    yield Simulator(server.endpoint)
+    yield Control(server.endpoint)
     server.stop()
 
 

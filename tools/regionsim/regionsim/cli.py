@@ -7,15 +7,10 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from . import DEFAULT_HOST, DEFAULT_PORT
-
-
-class SimError(Exception):
-    pass
+from .control import Control, SimError
 
 
 def state_dir(args):
@@ -32,18 +27,7 @@ def endpoint(args):
 
 
 def call(args, method, command, payload=None, timeout=10):
-    data = json.dumps(payload).encode() if payload is not None else None
-    request = urllib.request.Request(
-        f"{endpoint(args)}/_regionsim/{command}", data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as exc:
-        detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
-        raise SimError(detail) from None
-    except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
-        raise SimError(f"regionsim is not running at {endpoint(args)} ({exc}); run 'regionsim start'") from None
+    return Control(endpoint(args)).call(method, command, payload, timeout)
 
 
 def running(args):

@@ -1,0 +1,61 @@
+"""Client for the simulator's control API (/_regionsim/...), used by the CLI and by tests."""
+
+import json
+import urllib.error
+import urllib.request
+
+
+class SimError(Exception):
+    pass
+
+
+class Control:
+    def __init__(self, endpoint):
+        self.endpoint = endpoint.rstrip("/")
+
+    def call(self, method, command, payload=None, timeout=30):
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            f"{self.endpoint}/_regionsim/{command}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}").get("error", exc.reason)
+            raise SimError(detail) from None
+        except (urllib.error.URLError, ConnectionError, TimeoutError) as exc:
+            raise SimError(f"regionsim is not running at {self.endpoint} ({exc}); run 'regionsim start'") from None
+
+    def status(self):
+        return self.call("GET", "status")
+
+    def outage(self, region, mode="drop"):
+        return self.call("POST", "outage", {"region": region, "mode": mode})
+
+    def restore(self, region=None):
+        return self.call("POST", "restore", {"region": region})
+
+    def fault(self, kind, **scope):
+        return self.call("POST", "faults", {"kind": kind, **scope})
+
+    def clear_faults(self):
+        return self.call("DELETE", "faults")
+
+    def latency(self, enabled=True, scale=0.01):
+        return self.call("POST", "latency", {"enabled": enabled, "scale": scale})
+
+    def lag(self, seconds, region="*", service="*", resource="*"):
+        return self.call("POST", "lag", {"seconds": seconds, "region": region, "service": service, "resource": resource})
+
+    def log(self, since=0):
+        return self.call("GET", f"log?since={since}", timeout=60)
+
+    def clear_log(self):
+        return self.call("DELETE", "log")
+
+    def durations(self):
+        return self.call("GET", "durations")
+
+    def reset(self):
+        return self.call("POST", "reset", {})
