@@ -1,0 +1,90 @@
+#!/usr/bin/env python3
+"""Benchmark: wall time of playbooks/provision.yml for one region and for three, in one run.
+
+Starts its own regionsim on a free port (latency model off unless --scale is given), provisions
+us-east-1 alone (--limit), resets, provisions all three regions, and prints both side by side with
+the ratio. Regions run in parallel, so three should cost well under three times one.
+
+    .venv/bin/python benchmarks/provision.py [--scale 0.01] [--repeat 1]
+"""
+
+import argparse
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def control(endpoint, command, payload):
+    request = urllib.request.Request(f"{endpoint}/_regionsim/{command}", data=json.dumps(payload).encode(), method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return json.loads(response.read() or b"null")
+
+
+def calls(endpoint, since):
+    with urllib.request.urlopen(f"{endpoint}/_regionsim/log?since={since}", timeout=60) as response:
+        return len(json.loads(response.read()))
+
+
+def provision(env, limit=None):
+    cmd = [str(BIN / "ansible-playbook"), "playbooks/provision.yml"]
+    if limit:
+        cmd += ["--limit", limit]
+    started = time.monotonic()
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    elapsed = time.monotonic() - started
+    if proc.returncode:
+        sys.exit(f"provision failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
+    return elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, help="turn the latency model on at this time scale")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    state = tempfile.mkdtemp(prefix="regionsim-bench-")
+    env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=state, AWS_ENDPOINT_URL=endpoint,
+               AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+    subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
+    try:
+        rows = []
+        for _ in range(args.repeat):
+            for label, limit in (("1 region (us-east-1)", "us-east-1"), ("3 regions", None)):
+                control(endpoint, "reset", {})
+                if args.scale:
+                    control(endpoint, "latency", {"enabled": True, "scale": args.scale})
+                since = time.time()
+                seconds = provision(env, limit)
+                rows.append((label, seconds, calls(endpoint, since)))
+    finally:
+        subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
+
+    print(f"provision.yml wall time (latency model: {'scale ' + str(args.scale) if args.scale else 'off'})")
+    print(f"{'run':24} {'seconds':>9} {'AWS calls':>10}")
+    for label, seconds, count in rows:
+        print(f"{label:24} {seconds:9.1f} {count:10d}")
+    one = min(s for label, s, _ in rows if label.startswith("1"))
+    three = min(s for label, s, _ in rows if label.startswith("3"))
+    print(f"three regions cost {three / one:.2f}x one region (3.00x would be no parallelism)")
+
+
+if __name__ == "__main__":
+    main()
