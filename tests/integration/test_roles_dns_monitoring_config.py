@@ -272,17 +272,3 @@ def test_bad_variable_fails_before_any_change(playbook, aws, tmp_path, roles, ex
     for region in REGIONS:
         assert aws("sns", region).list_topics()["Topics"] == []
         assert aws("ssm", region).get_parameters_by_path(Path="/shop/")["Parameters"] == []
-
-
-def test_molecule_app_config(sim):
-    """The molecule scenario of app_config (syntax, converge, idempotence, verify) against this simulator."""
-    import os
-    import subprocess
-    import sys
-
-    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    env.pop("ANSIBLE_CONFIG", None)
-    proc = subprocess.run([str(Path(sys.executable).parent / "molecule"), "test", "-s", "app_config"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
