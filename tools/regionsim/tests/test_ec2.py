@@ -26,3 +26,15 @@ def test_template_tags_are_not_version_data_and_new_versions_launch(client):
     )
     instances = asg.describe_auto_scaling_groups(AutoScalingGroupNames=["web"])["AutoScalingGroups"][0]["Instances"]
     assert len(instances) == 1
+
+
+def test_terminated_instance_takes_its_network_interface_along(client):
+    ec2 = client("ec2", "eu-west-1")
+    vpc = ec2.create_vpc(CidrBlock="10.40.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.40.1.0/24")["Subnet"]["SubnetId"]
+    instance = ec2.run_instances(ImageId="ami-03cf127a", MinCount=1, MaxCount=1, SubnetId=subnet)["Instances"][0]
+    assert instance["NetworkInterfaces"][0]["Attachment"]["DeleteOnTermination"] is True
+    ec2.terminate_instances(InstanceIds=[instance["InstanceId"]])
+    assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"] == []
+    ec2.delete_subnet(SubnetId=subnet)
+    ec2.delete_vpc(VpcId=vpc)

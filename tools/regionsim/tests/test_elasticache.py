@@ -379,3 +379,22 @@ def test_cache_cluster_details_and_deletion(sim, client):
         "CacheClusterNotFound",
     )
     assert poll_statuses(status, "gone") == ["deleting", "gone"]
+
+
+def test_cache_subnet_group_deleted_once_unused(client):
+    ec2 = client("ec2", "us-west-2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.1.0/24")["Subnet"]["SubnetId"]
+    cache = client("elasticache", "us-west-2")
+    cache.create_cache_subnet_group(CacheSubnetGroupName="app", CacheSubnetGroupDescription="app", SubnetIds=[subnet])
+    cache.create_replication_group(ReplicationGroupId="web", ReplicationGroupDescription="web", Engine="redis",
+                                   CacheNodeType="cache.t3.micro", NumCacheClusters=1, CacheSubnetGroupName="app")
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        cache.delete_cache_subnet_group(CacheSubnetGroupName="app")
+    assert err.value.response["Error"]["Code"] == "CacheSubnetGroupInUse"
+    cache.delete_replication_group(ReplicationGroupId="web")
+    cache.delete_cache_subnet_group(CacheSubnetGroupName="app")
+    assert cache.describe_cache_subnet_groups()["CacheSubnetGroups"] == []
+    with pytest.raises(botocore.exceptions.ClientError) as err:
+        cache.delete_cache_subnet_group(CacheSubnetGroupName="app")
+    assert err.value.response["Error"]["Code"] == "CacheSubnetGroupNotFoundFault"

@@ -116,6 +116,6 @@ def test_update_primary_region(client):
 def test_schedule_key_deletion_answers_like_aws(client):
     kms = client("kms", "us-east-1")
     key = kms.create_key(MultiRegion=True)["KeyMetadata"]
-    answer = kms.schedule_key_deletion(KeyId=key["KeyId"], PendingWindowInDays=7)
+    answer = kms.schedule_key_deletion(KeyId=key["Arn"], PendingWindowInDays=7)  # an ARN, as amazon.aws passes
     assert answer["KeyState"] == "PendingDeletion"
     assert answer["KeyId"] == key["Arn"] and answer["PendingWindowInDays"] == 7

@@ -18,6 +18,7 @@ from moto.core.responses import ActionResult, PaginatedResult
 from moto.elasticache import models as ec_models
 from moto.elasticache.exceptions import (
     CacheClusterNotFound,
+    CacheSubnetGroupNotFound,
     ElastiCacheException,
     InvalidParameterCombinationException,
     InvalidParameterValueException,
@@ -504,6 +505,24 @@ def delete_global_replication_group(self):
         return ActionResult({"GlobalReplicationGroup": group.view()})
 
 
+class CacheSubnetGroupInUse(ElastiCacheException):
+    code = "CacheSubnetGroupInUse"
+
+
+def delete_cache_subnet_group(self):
+    # moto lacks DeleteCacheSubnetGroup (500); AWS refuses while a cluster or group still uses it.
+    name = self._get_param("CacheSubnetGroupName")
+    backend = self.elasticache_backend
+    if name not in backend.cache_subnet_groups:
+        raise CacheSubnetGroupNotFound(name)
+    users = [c.cache_cluster_id for c in backend.cache_clusters.values() if getattr(c, "cache_subnet_group_name", None) == name]
+    users += [g.replication_group_id for g in backend.replication_groups.values() if getattr(g, "cache_subnet_group_name", None) == name]
+    if users:
+        raise CacheSubnetGroupInUse(f"Cache subnet group {name} is currently in use by a cache cluster or replication group: {', '.join(users)}.")
+    del backend.cache_subnet_groups[name]
+    return ActionResult({})
+
+
 def apply():
     ec_models.ElastiCacheBackend.create_replication_group = _create_replication_group
     ec_models.ReplicationGroup.global_replication_group_info = property(_global_info)
@@ -519,5 +538,6 @@ def apply():
         failover_global_replication_group,
         disassociate_global_replication_group,
         delete_global_replication_group,
+        delete_cache_subnet_group,
     ):
         setattr(ElastiCacheResponse, handler.__name__, handler)

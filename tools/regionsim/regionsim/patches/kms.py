@@ -154,15 +154,15 @@ def _update_primary_region_response(self):
     return "{}"
 
 
-_moto_schedule_key_deletion = kms_responses.KmsResponse.schedule_key_deletion
-
-
 def _schedule_key_deletion_response(self):
-    # AWS answers with the key ARN, its new state and the window; moto gives only id and date.
-    body = json.loads(_moto_schedule_key_deletion(self))
+    # AWS takes a key id or ARN and answers with the key ARN, its new state and the window;
+    # moto takes only an id (KeyError on an ARN) and gives only id and date.
     key = self.kms_backend.describe_key(self._get_param("KeyId"))
-    body.update(KeyId=key.arn, KeyState=key.key_state, PendingWindowInDays=self._get_param("PendingWindowInDays") or 30)
-    return json.dumps(body)
+    window = self._get_param("PendingWindowInDays") or 30
+    if not 7 <= int(window) <= 30:
+        raise ValidationException(f"PendingWindowInDays {window} must be between 7 and 30")
+    deletion_date = self.kms_backend.schedule_key_deletion(key.id, int(window))
+    return json.dumps({"KeyId": key.arn, "DeletionDate": deletion_date, "KeyState": key.key_state, "PendingWindowInDays": int(window)})
 
 
 def apply():
