@@ -1,0 +1,241 @@
+"""playbooks/failover.yml and playbooks/status.yml end to end on a provisioned simulator (issue 5's
+must-shows), checked through boto3: an unplanned failover during an outage with the bad inputs that must
+fail before any change, a planned failover that fences the old primary, and a failover killed during the
+promotion and rerun. One provision per test (about a minute each); scenarios are chained within a test."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+INVENTORY = "inventories/local"
+FAILOVER = "playbooks/failover.yml"
+APP = "shop"
+ZONE = "shop.example.com."
+RECORD = "api.shop.example.com."
+OWNER = "tester@ci"
+STEPS = ["preflight", "database", "cache", "capacity", "dns", "config", "verify"]
+READS = ("Describe", "List", "Get")
+
+
+def provision(playbook):
+    run = playbook("playbooks/provision.yml", inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-2000:]
+
+
+def failover_vars(tmp_path, **extra):
+    return {"failover_owner": OWNER, "failover_poll_interval": 1, "report_dir": str(tmp_path / "reports"), **extra}
+
+
+def changes_since(sim, since):
+    """AWS calls that change something, made since the epoch `since` (the simulator's request log)."""
+    return [f"{e['region']} {e['service']} {e['action']}" for e in sim.log(since)
+            if e.get("action") and not e["action"].startswith(READS)]
+
+
+def refused(playbook, sim, tmp_path, expect, **extravars):
+    """The failover fails with a message containing `expect` and changes nothing in AWS."""
+    since = time.time()
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, **extravars), inventory=INVENTORY)
+    assert run.rc != 0, f"{extravars} was not refused"
+    assert any(expect in msg for msg in run.failures()), run.failures()
+    assert changes_since(sim, since) == [], f"{extravars} changed AWS before failing"
+    return run
+
+
+def report(tmp_path, target):
+    found = sorted((tmp_path / "reports").glob(f"failover-{target}-*.json"))
+    assert found, f"no report for {target} in {tmp_path / 'reports'}"
+    return json.loads(found[-1].read_text())
+
+
+def weights(aws):
+    r53 = aws("route53")
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
+    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD and "Weight" in r}
+
+
+def lock_record(aws):
+    r53 = aws("route53")
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
+    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    return [r for r in records if r["Name"].startswith("_multiregion-dr-lock.")]
+
+
+def assert_active(aws, target, reachable):
+    """The must-show state after a failover to target, read from AWS."""
+    db = aws("rds", target).describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
+    assert db["DBInstanceStatus"] == "available"
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in db and not db.get("StatusInfos"), db.get("StatusInfos")
+    datastore = aws("elasticache", target).describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]
+    roles = {m["ReplicationGroupRegion"]: m["Role"] for m in datastore["Members"]}
+    assert roles[target] == "PRIMARY" and list(roles.values()).count("PRIMARY") == 1, roles
+    assert weights(aws) == {region: (100 if region == target else 0) for region in ("us-east-1", "us-west-2", "eu-west-1")}
+    group = aws("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=[f"{APP}-app"])["AutoScalingGroups"][0]
+    assert (group["MinSize"], group["DesiredCapacity"]) == (2, 2)
+    assert sum(i["LifecycleState"] == "InService" for i in group["Instances"]) == 2
+    for region in reachable:
+        ssm = aws("ssm", region)
+        assert ssm.get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == target, region
+        assert ssm.get_parameter(Name=f"/{APP}/config/write_endpoint")["Parameter"]["Value"] == db["Endpoint"]["Address"], region
+    assert lock_record(aws) == [], "the lock was not released"
+
+
+def assert_report(data, target, mode):
+    assert data["outcome"] == "succeeded" and data["failure"] is None
+    assert data["target"] == target and data["mode"] == mode
+    assert [step["step"] for step in data["timeline"]] == STEPS
+    for step in data["timeline"]:
+        assert step["end"] >= step["start"] and step["seconds"] >= 0 and step["result"], step
+    assert 0 < data["rto_seconds"] < 900
+    # writable_databases, not database_primary: after a planned failover the fenced old primary still counts
+    # as writable for topology_info (it does not read the parameter group), which it calls a split brain
+    assert target in data["topology_after"]["writable_databases"] and data["topology_after"]["cache_primary"] == target
+    if not data["resumed"]:
+        assert data["topology_before"]["writable_databases"] in ([], ["us-east-1"])
+
+
+def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tmp_path):
+    provision(playbook)
+    sim.outage("us-east-1")
+
+    # bad input, each refused before any change
+    refused(playbook, sim, tmp_path, "no target given")
+    refused(playbook, sim, tmp_path, "target=ap-south-1 is not a region of the application; valid targets: us-east-1, us-west-2, eu-west-1",
+            target="ap-south-1")
+    sim.lag(600, region="eu-west-1", service="rds")
+    run = refused(playbook, sim, tmp_path, "refusing an unplanned failover to eu-west-1", target="eu-west-1")
+    assert any("allow_data_loss=true" in msg and "RPO budget of 300" in msg for msg in run.failures())
+    sim.lag(20, region="eu-west-1", service="rds")
+
+    # another owner's failover holds the lock; once it finished, the cool-down refuses a new one
+    bob = {"hosted_zone": "shop.example.com", "owner": "bob@elsewhere", "operation": "failover to us-west-2"}
+    assert module("failover_lock", bob)["changed"]
+    refused(playbook, sim, tmp_path, "the lock is held by bob@elsewhere", target="eu-west-1")
+    assert module("failover_lock", {**bob, "state": "released"})["changed"]
+    refused(playbook, sim, tmp_path, "cool-down", target="eu-west-1")
+
+    # check mode prints the plan and changes nothing
+    since = time.time()
+    dry = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", force=True), inventory=INVENTORY, check=True)
+    assert dry.rc == 0, dry.failures()
+    plan = dry.result("Show the plan", host="us-east-1")["msg"]
+    assert "(unplanned)" in plan[0] and "check mode" in plan[0], plan
+    assert any(line.startswith("2a. database: unplanned promotion of shop-db in eu-west-1") for line in plan), plan
+    assert changes_since(sim, since) == []
+
+    # the failover: outage of us-east-1, auto picks unplanned; force=true overrides bob's cool-down
+    since = time.time()
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", force=True), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
+    data = report(tmp_path, "eu-west-1")
+    assert_report(data, "eu-west-1", "unplanned")
+    assert data["source"] == "us-east-1" and data["data_loss_window_seconds"] == 20
+    assert data["topology_before"]["regions"]["us-east-1"]["reachable"] is False
+    summary = run.result("Summary", host="eu-west-1")["msg"]
+    assert summary[0].startswith("failover to eu-west-1 (unplanned from us-east-1): SUCCEEDED, RTO"), summary
+    published = [e for e in sim.log(since) if e["action"] == "Publish"]
+    assert [e["region"] for e in published] == ["eu-west-1"], "the team was not notified once"
+
+    # a second run right after: the target is active, nothing to do
+    since = time.time()
+    again = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    assert again.rc == 0 and again.changed() == 0, again.failures()
+    assert "already holds the writable database" in again.result("Nothing to do, the target is already active", host="us-east-1")["msg"]
+    assert changes_since(sim, since) == []
+
+    # us-west-2's replica still follows the dead us-east-1, not the new primary: promoting it would split the data
+    refused(playbook, sim, tmp_path, "follows us-east-1", target="us-west-2")
+
+    # status: check mode, nothing changed, the active regions printed
+    status = playbook("playbooks/status.yml", inventory=INVENTORY, check=True)
+    assert status.rc == 0 and status.changed() == 0, status.failures()
+    lines = status.result("Show the status", host="us-east-1")["msg"]
+    assert lines[0].startswith("active: database eu-west-1, cache eu-west-1, DNS eu-west-1"), lines
+    assert any(line.startswith("us-east-1: UNREACHABLE") for line in lines), lines
+    assert any(line.startswith("lag us-west-2 rds shop-db") for line in lines), lines
+    assert any(line.startswith("lock: free, last: failover to eu-west-1 by " + OWNER) and "cool-down" in line for line in lines), lines
+
+
+def test_planned_failover_fences_the_old_primary(playbook, sim, aws, tmp_path):
+    provision(playbook)
+    since = time.time()
+
+    # a step fails (SSM in eu-west-1 refuses writes): the team is told, the report names the step, the lock stays
+    sim.fault("error", region="eu-west-1", service="ssm", action="PutParameter", code="AccessDeniedException")
+    failed = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="us-west-2"), inventory=INVENTORY)
+    assert failed.rc != 0
+    assert any('failover to us-west-2 failed at step "' in msg and "rerun the same command" in msg for msg in failed.failures()), failed.failures()
+    data = report(tmp_path, "us-west-2")
+    assert data["outcome"] == "failed" and data["failure"]["host"] == "eu-west-1", data["failure"]
+    assert [step["step"] for step in data["timeline"]][:-1] == STEPS[:5], data["timeline"]
+    assert data["timeline"][-1]["step"] == data["failure"]["step"] and data["timeline"][-1]["result"].startswith("failed in eu-west-1")
+    assert [e["region"] for e in sim.log(since) if e["action"] == "Publish"] == ["us-west-2"]
+    assert lock_record(aws) != [], "the lock was released after a failure"
+
+    # the same command again, once SSM works, finishes the failover
+    sim.clear_faults()
+    for old in (tmp_path / "reports").glob("*.json"):
+        old.unlink()
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="us-west-2"), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    assert_active(aws, "us-west-2", reachable=("us-east-1", "us-west-2", "eu-west-1"))
+
+    # the old primary is read-only, and it was fenced before the promotion started
+    rds = aws("rds", "us-east-1")
+    group = rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
+    parameters = rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
+    assert {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
+    calls = [(e["region"], e["action"]) for e in sim.log(since)]
+    assert calls.index(("us-east-1", "ModifyDBParameterGroup")) < calls.index(("us-west-2", "PromoteReadReplica")), calls
+
+    data = report(tmp_path, "us-west-2")
+    assert_report(data, "us-west-2", "planned")
+    assert data["resumed"] is True and data["source"] == "us-east-1" and data["data_loss_window_seconds"] == 0
+    assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
+
+
+def test_failover_killed_during_promotion_then_rerun(playbook, sim, aws, tmp_path):
+    provision(playbook)
+    sim.outage("us-east-1")
+    sim.latency(True, 0.05)  # promotion about 12 s, cache failover 6 s, a new instance 4.5 s
+    rds = aws("rds", "eu-west-1")
+    cmd = [str(BIN / "ansible-playbook"), "-i", INVENTORY, FAILOVER, "-e", json.dumps(failover_vars(tmp_path, target="eu-west-1"))]
+    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+               AWS_DEFAULT_REGION="us-east-1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 180
+        status = None
+        while time.time() < deadline and proc.poll() is None:
+            status = rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceStatus"]
+            if status != "available":
+                break
+            time.sleep(0.2)
+        assert status == "modifying", f"the promotion did not start (status {status}, rc {proc.poll()})"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    # killed mid-way: the lock is still held, the replica still being promoted
+    assert lock_record(aws) != []
+    assert rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceStatus"] != "available"
+
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
+    data = report(tmp_path, "eu-west-1")
+    assert_report(data, "eu-west-1", "unplanned")
+    assert data["resumed"] is True
+    promotions = [e for e in sim.log() if e["action"] == "PromoteReadReplica"]
+    assert len(promotions) == 1, "the rerun promoted again"
+
+    again = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    assert again.rc == 0 and again.changed() == 0, again.failures()
