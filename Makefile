@@ -12,7 +12,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export REGIONSIM_PORT ?= 4566
 export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # Both cores: every xdist worker starts its own simulator.
-PYTEST_ARGS ?= -n 2
+PYTEST_ARGS ?= -n 2 --durations=15
 
 .PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build
 
