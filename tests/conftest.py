@@ -104,8 +104,9 @@ class PlaybookRun:
         ]
 
     def result(self, name, host="localhost"):
+        """The result of the task called name (a role's task also answers to its name without "<role> : ")."""
         for task_name, result in self.results(host):
-            if task_name == name:
+            if task_name == name or task_name.endswith(f" : {name}"):
                 return result
         raise KeyError(f"no task named {name!r} ran on {host}")
 

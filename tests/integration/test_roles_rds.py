@@ -71,14 +71,6 @@ def rds_playbook(tmp_path):
     return str(path)
 
 
-def task(result, name, host):
-    """The result of a role task (the callback names it "<role> : <name>")."""
-    for task_name, task_result in result.results(host):
-        if task_name == name or task_name.endswith(f" : {name}"):
-            return task_result
-    raise KeyError(f"no task named {name!r} ran on {host}")
-
-
 def run(playbook, path, extravars, check=False):
     result = playbook(path, extravars, check=check, inventory=INVENTORY)
     assert result.rc == 0, f"{result.stderr}\n{[(n, r) for h in REGIONS for n, r in result.results(h) if r.get('failed')]}"
@@ -90,10 +82,10 @@ def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_play
     checked = run(playbook, rds_playbook, {"test_subnets": {}, "test_groups": {}, "test_keys": {}}, check=True)
     for region in REGIONS:
         assert aws("rds", region).describe_db_instances()["DBInstances"] == []
-    assert task(checked, "Primary DB instance in the home region", HOME)["changed"] is True
+    assert checked.result("Primary DB instance in the home region", HOME)["changed"] is True
 
     first = run(playbook, rds_playbook, network)
-    outputs = {region: task(first, "Outputs", region)["msg"] for region in REGIONS}
+    outputs = {region: first.result("Outputs", region)["msg"] for region in REGIONS}
 
     primary = aws("rds", HOME).describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]
     assert primary["Engine"] == "mysql" and primary["EngineVersion"] == "8.0.35"
@@ -142,7 +134,7 @@ def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_play
 def test_missing_subnets_fail_before_any_change(playbook, aws, sim, rds_playbook):
     result = playbook(rds_playbook, {"test_subnets": {}, "test_groups": {}, "test_keys": {}}, inventory=INVENTORY)
     assert result.rc != 0
-    failed = task(result, "Check the inputs before any change", HOME)
+    failed = result.result("Check the inputs before any change", HOME)
     assert failed["failed"] is True and "rds_subnet_ids is empty in us-east-1" in failed["msg"]
     for region in REGIONS:
         assert aws("rds", region).describe_db_instances()["DBInstances"] == []
@@ -167,7 +159,7 @@ def test_aurora_global_database(playbook, aws, sim, network, rds_playbook):
         assert cluster["DBSubnetGroup"] == DB
         instance = rds.describe_db_instances(DBInstanceIdentifier=f"{DB}-1")["DBInstances"][0]
         assert instance["DBClusterIdentifier"] == DB and instance["DBParameterGroups"][0]["DBParameterGroupName"] == "shop-aurora-mysql80"
-        outputs = task(first, "Outputs", region)["msg"]
+        outputs = first.result("Outputs", region)["msg"]
         assert outputs["role"] == ("primary" if region == HOME else "replica") and outputs["arn"] == instance["DBInstanceArn"]
     assert aws("rds", HOME).describe_db_clusters(DBClusterIdentifier=DB)["DBClusters"][0]["BackupRetentionPeriod"] == 7
 

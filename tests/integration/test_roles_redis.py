@@ -65,14 +65,6 @@ def redis_playbook(tmp_path):
     return str(path)
 
 
-def task(result, name, host):
-    """The result of a role task (the callback names it "<role> : <name>")."""
-    for task_name, task_result in result.results(host):
-        if task_name == name or task_name.endswith(f" : {name}"):
-            return task_result
-    raise KeyError(f"no task named {name!r} ran on {host}")
-
-
 def run(playbook, path, subnets, groups, check=False):
     result = playbook(path, {"test_subnets": subnets, "test_groups": groups, "redis_poll_interval": 1},
                       check=check, inventory=str(ROOT / "inventories/local/hosts.yml"))
@@ -86,11 +78,11 @@ def test_global_datastore_in_three_regions(playbook, aws, sim, network, redis_pl
     # --check on an empty account runs through and changes nothing.
     checked = run(playbook, redis_playbook, {}, {}, check=True)
     assert aws("elasticache", HOME).describe_replication_groups()["ReplicationGroups"] == []
-    assert task(checked, "Replication group and Global Datastore in the home region", HOME)["changed"] is True
+    assert checked.result("Replication group and Global Datastore in the home region", HOME)["changed"] is True
 
     first = run(playbook, redis_playbook, subnets, groups)
     global_id = f"ldgnf-{RG}"
-    outputs = {region: task(first, "Outputs", region)["msg"] for region in REGIONS}
+    outputs = {region: first.result("Outputs", region)["msg"] for region in REGIONS}
     assert {o["global"] for o in outputs.values()} == {global_id}
     assert {o["id"] for o in outputs.values()} == {RG}
 
@@ -119,7 +111,7 @@ def test_global_datastore_in_three_regions(playbook, aws, sim, network, redis_pl
 def test_missing_subnets_fail_before_any_change(playbook, aws, sim, redis_playbook):
     result = playbook(redis_playbook, {"test_subnets": {}, "test_groups": {}}, inventory=str(ROOT / "inventories/local/hosts.yml"))
     assert result.rc != 0
-    failed = task(result, "Check the inputs before any change", HOME)
+    failed = result.result("Check the inputs before any change", HOME)
     assert failed["failed"] is True and "redis_subnet_ids is empty in us-east-1" in failed["msg"]
     for region in REGIONS:
         assert aws("elasticache", region).describe_replication_groups()["ReplicationGroups"] == []
