@@ -70,7 +70,8 @@ def client(module, service, region, probe=False):
     """
     connect_timeout = module.params.get("connect_timeout") or 5
     if probe:
-        config = Config(connect_timeout=connect_timeout, read_timeout=connect_timeout,
+        # a refused or dropped connection fails at once; a region that accepts and hangs costs 2 x connect_timeout
+        config = Config(connect_timeout=connect_timeout, read_timeout=2 * connect_timeout,
                         retries={"total_max_attempts": 1, "mode": "standard"})
         return module.client(service, region=region, config=config)
     # botocore's standard mode retries every throttling code with jittered backoff, on every call
