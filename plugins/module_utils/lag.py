@@ -2,10 +2,13 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Replication lag of cross-region replicas, read from CloudWatch the way AWS publishes it.
 
-One GetMetricData call per region (all replicas of a region in one call), over a lookback
-window. Missing data is unknown (None), never 0, and never counts as within the RPO: a
-failover decision must not take silence for health. RDS reports -1 while replication is not
-running; the last value before such a streak is the data-loss window of a promotion.
+One GetMetricData call per region (all replicas of a region in one call). The lag is the
+latest valid value in the lookback window. When that window has none (RDS reports -1 while
+replication is not running; Aurora and ElastiCache stop publishing when the source region goes
+out), the last value the replica reported within the history window stands in, marked stale:
+it is the data-loss window of a promotion, however long ago the region went out. No datapoint
+at all is unknown (None), never 0, and never counts as within the RPO: a failover decision
+must not take silence for health.
 """
 
 import datetime
@@ -19,6 +22,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import clie
 
 PERIOD = 60  # AWS publishes replica lag once a minute
 MAX_QUERIES = 500  # GetMetricData limit per call
+HISTORY_SECONDS = 86400  # how far back a stopped replica's last lag is looked for
 
 # type -> (namespace, metric, unit factor to seconds); the dimensions come from dimensions_of()
 METRICS = {
@@ -90,17 +94,21 @@ def build_queries(replicas, members=None):
     return by_region
 
 
-def summarize(points, factor, now=None):
+def summarize(points, factor, now=None, lookback_seconds=None):
     """One replica's lag from its datapoints [(timestamp, value)] (any order, values in the metric's unit).
 
     lag_seconds: the latest valid (non-negative) value; replication_running: False when the
     latest value is -1; last_lag_before_stop: the last valid value before the trailing -1 streak.
+    With now and lookback_seconds, points older than the lookback window count only when the
+    window has no valid value: then the latest older valid value is the lag, and stale is True
+    when the window has no datapoint at all (the metric went silent).
     """
     points = sorted(points, key=lambda p: p[0])
     result = {
         "lag_seconds": None,
         "replication_running": None,
         "last_lag_before_stop": None,
+        "stale": False,
         "datapoints": len(points),
         "latest_timestamp": None,
         "latest_age_seconds": None,
@@ -111,10 +119,15 @@ def summarize(points, factor, now=None):
     result["latest_timestamp"] = latest_stamp.isoformat()
     if now is not None:
         result["latest_age_seconds"] = round((now - latest_stamp).total_seconds(), 1)
+    silent = now is not None and lookback_seconds is not None and (now - latest_stamp).total_seconds() > lookback_seconds
     valid = [(stamp, value) for stamp, value in points if value >= 0]
-    result["replication_running"] = latest >= 0
     if valid:
         result["lag_seconds"] = round(valid[-1][1] * factor, 3)
+    if silent:
+        result["stale"] = result["lag_seconds"] is not None
+        result["last_lag_before_stop"] = result["lag_seconds"]
+        return result
+    result["replication_running"] = latest >= 0
     if latest < 0 and valid:
         result["last_lag_before_stop"] = result["lag_seconds"]
     return result
@@ -173,14 +186,14 @@ def _metric_data(module, region, queries, start, end):
     return points
 
 
-def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None):
+def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None, history_seconds=HISTORY_SECONDS):
     """Lag of every replica: {"replicas": [...], "max_lag_seconds", "within_rpo", "unknown", "regions"}.
 
     A region that does not answer (or answers with an error) makes its replicas unknown, with
     the reason, instead of failing: the caller decides what unknown means for it.
     """
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    start = now - datetime.timedelta(seconds=lookback_seconds)
+    start = now - datetime.timedelta(seconds=max(lookback_seconds, history_seconds))
     problems = {}
     members = {}
     for index, replica in enumerate(replicas):
@@ -208,13 +221,19 @@ def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None)
         for stamp, value in (p for s in series for p in s):
             merged[stamp] = max(value, merged.get(stamp, value))
         entry = {"type": replica["type"], "region": replica["region"], "id": replica["id"], "metric": name}
-        entry.update(summarize(list(merged.items()), factor, now))
+        entry.update(summarize(list(merged.items()), factor, now, lookback_seconds))
         entry["status"] = status_of(entry["lag_seconds"], rpo_seconds)
         if entry["lag_seconds"] is None:
+            window = max(lookback_seconds, history_seconds)
             entry["reason"] = problems.get(index) or (
-                f"no {name} datapoints in the last {lookback_seconds} s"
+                f"no valid {name} datapoint in the last {window} s"
                 if entry["replication_running"] is None
-                else f"replication is not running ({name} -1) and no lag before it stopped in the last {lookback_seconds} s"
+                else f"replication is not running ({name} -1) and no lag before it stopped in the last {window} s"
+            )
+        elif entry["stale"]:
+            entry["reason"] = (
+                f"no {name} datapoint in the last {lookback_seconds} s (replication stopped or its source region is silent); "
+                f"the last lag reported, {entry['latest_age_seconds']} s ago, stands in"
             )
         results.append(entry)
     summary = aggregate(results, rpo_seconds)

@@ -70,7 +70,7 @@ options:
     description:
       - The RPO budget for an unplanned promotion, in seconds. A lag above it refuses the promotion unless O(allow_data_loss=true).
       - When not set, any known lag is accepted; an unknown lag (no datapoints, or replication stopped
-        with no lag recorded before the stop within O(lookback_seconds)) still refuses unless O(allow_data_loss=true).
+        with no lag recorded in the day before the stop) still refuses unless O(allow_data_loss=true).
     type: float
   allow_data_loss:
     description:
@@ -84,7 +84,8 @@ options:
     default: 7
   lookback_seconds:
     description:
-      - How far back to read the lag datapoints in CloudWatch.
+      - How far back the current lag is read in CloudWatch. When replication stopped or the metric went
+        silent, the last lag reported in the day before stands in (the data-loss window).
     type: int
     default: 600
 extends_documentation_fragment:
@@ -258,8 +259,7 @@ def gate(module, lag_seconds, lag_entry):
     if lag_seconds is None:
         module.fail_json(
             msg=f"refusing to promote: the replica's lag is unknown ({lag_entry.get('reason', 'no data')}), so the data loss "
-            f"cannot be bounded (max_lag_seconds={budget}). Set allow_data_loss=true to promote anyway, "
-            "or raise lookback_seconds if the data is older.",
+            f"cannot be bounded (max_lag_seconds={budget}). Set allow_data_loss=true to promote anyway.",
             lag=lag_entry,
         )
     if budget is not None and lag_seconds > budget:

@@ -84,12 +84,20 @@ options:
     type: float
   lookback_seconds:
     description:
-      - How far back to read datapoints. AWS publishes them once a minute, so keep at least 120.
+      - How far back to read the current lag. AWS publishes it once a minute, so keep at least 120.
+      - When this window has no valid lag (RDS reports -1 once replication stops; Aurora and ElastiCache stop publishing
+        when the source region goes out), the last lag the replica reported within O(history_seconds) stands in, with
+        RV(replicas[].stale=true) when the metric went silent. That is what a promotion loses, however long ago the source went out.
     type: int
     default: 300
+  history_seconds:
+    description:
+      - How far back to look for the last lag of a replica whose replication stopped. V(0) reads O(lookback_seconds) only.
+    type: int
+    default: 86400
   wait_until_below:
     description:
-      - Poll until the largest lag of all replicas is at or below this many seconds and none is unknown;
+      - Poll until every replica replicates now (no stopped or stale one) with a lag at or below this many seconds;
         fail with the last reading after O(wait_timeout).
     type: float
   wait_timeout:
@@ -158,7 +166,9 @@ replicas:
       type: str
       sample: ReplicaLag
     lag_seconds:
-      description: The latest valid (0 or more) lag in seconds within the lookback window; null when unknown.
+      description:
+        - The latest valid (0 or more) lag in seconds; null when unknown.
+        - When the lookback window holds none, the last one within O(history_seconds) (see RV(replicas[].last_lag_before_stop)).
       type: float
       sample: 2.0
     replication_running:
@@ -167,6 +177,9 @@ replicas:
     last_lag_before_stop:
       description: When replication stopped, the last lag before it stopped (the data-loss window); else null.
       type: float
+    stale:
+      description: True when the lookback window has no datapoint and RV(replicas[].lag_seconds) is an older value.
+      type: bool
     datapoints:
       description: How many datapoints were found.
       type: int
@@ -181,9 +194,9 @@ replicas:
       type: str
       sample: ok
     reason:
-      description: Why the lag is unknown (no datapoints, replication stopped, region unreachable).
+      description: Why the lag is unknown (no datapoints, replication stopped, region unreachable) or stale.
       type: str
-      returned: when status is unknown
+      returned: when status is unknown or the lag is stale
 max_lag_seconds:
   description: The largest known lag in seconds; null when none is known.
   returned: always
@@ -240,6 +253,7 @@ def main():
         ),
         rpo_seconds=dict(type="float"),
         lookback_seconds=dict(type="int", default=300),
+        history_seconds=dict(type="int", default=86400),
         wait_until_below=dict(type="float"),
         wait_timeout=dict(type="int", default=600),
         poll_interval=dict(type="float", default=30),
@@ -247,7 +261,7 @@ def main():
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
-    for option in ("rpo_seconds", "wait_until_below", "wait_timeout", "poll_interval", "connect_timeout"):
+    for option in ("rpo_seconds", "wait_until_below", "wait_timeout", "poll_interval", "connect_timeout", "history_seconds"):
         check_non_negative(module, option, params[option])
     if params["lookback_seconds"] < 60:
         module.fail_json(msg=f"lookback_seconds={params['lookback_seconds']} is too short: AWS publishes lag once a minute, use 60 or more")
@@ -265,10 +279,12 @@ def main():
     deadline = time.monotonic() + params["wait_timeout"]
     readings = 0
     while True:
-        summary = read_lag(module, params["replicas"], params["lookback_seconds"], params["rpo_seconds"])
+        summary = read_lag(module, params["replicas"], params["lookback_seconds"], params["rpo_seconds"], history_seconds=params["history_seconds"])
         readings += 1
         target = params["wait_until_below"]
-        if target is None or (not summary["unknown"] and summary["max_lag_seconds"] is not None and summary["max_lag_seconds"] <= target):
+        # caught up means replicating now: a stale or stopped replica's last lag does not count
+        live = all(r["replication_running"] for r in summary["replicas"])
+        if target is None or (live and not summary["unknown"] and summary["max_lag_seconds"] is not None and summary["max_lag_seconds"] <= target):
             break
         if time.monotonic() + params["poll_interval"] > deadline:
             summary.update(readings=readings, waited_seconds=watch.seconds, changed=False)

@@ -112,7 +112,7 @@ def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tm
             target="ap-south-1")
     sim.lag(600, region="eu-west-1", service="rds")
     run = refused(playbook, sim, tmp_path, "refusing an unplanned failover to eu-west-1", target="eu-west-1")
-    assert any("allow_data_loss=true" in msg and "RPO budget of 300" in msg for msg in run.failures())
+    assert any("allow_data_loss=true" in msg and "shop-db 600.0 s" in msg and "RPO budget of 300" in msg for msg in run.failures())
     sim.lag(20, region="eu-west-1", service="rds")
 
     # another owner's failover holds the lock; once it finished, the cool-down refuses a new one

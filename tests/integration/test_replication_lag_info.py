@@ -1,7 +1,7 @@
 """multiregion.dr.replication_lag_info against the simulator: one GetMetricData per region, unknown
 is never 0, unreachable regions, waiting for the lag to drop, bad input."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from moto.core import DEFAULT_ACCOUNT_ID
@@ -50,7 +50,7 @@ def test_lag_per_replica_with_one_call_per_region(sim, module, replicas):
 def test_missing_data_is_unknown_never_zero(sim, module, replicas):
     result = module("replication_lag_info", {"replicas": replicas[:1] + [{"type": "rds", "region": WEST, "id": "ghost"}], "rpo_seconds": 30})
     ghost = by_id(result)["ghost"]
-    assert ghost["lag_seconds"] is None and ghost["status"] == "unknown" and "no ReplicaLag datapoints" in ghost["reason"]
+    assert ghost["lag_seconds"] is None and ghost["status"] == "unknown" and "no valid ReplicaLag datapoint" in ghost["reason"]
     assert result["unknown"] == ["ghost"] and result["within_rpo"] is False and result["max_lag_seconds"] == 0
 
 
@@ -60,6 +60,27 @@ def test_source_outage_shows_stopped_replication_and_the_last_lag(sim, module, r
     result = module("replication_lag_info", {"replicas": replicas})
     for entry in result["replicas"]:
         assert entry["replication_running"] is False and entry["last_lag_before_stop"] == 6, entry
+
+
+def test_a_metric_silent_for_longer_than_the_lookback_gives_its_last_lag_as_stale(aws, module):
+    # Aurora and ElastiCache stop publishing when the source region goes out; the operator decides
+    # 20 minutes later: the last lag published is still the data-loss window, not "unknown".
+    now = datetime.now(timezone.utc)
+    aws("cloudwatch", EU).put_metric_data(Namespace="AWS/RDS", MetricData=[
+        {"MetricName": "AuroraGlobalDBRPOLag", "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "pay-eu"}],
+         "Timestamp": now - timedelta(minutes=minutes), "Value": value, "Unit": "Milliseconds"}
+        for minutes, value in ((22, 3000.0), (21, 2000.0), (20, 4000.0))
+    ])
+    replica = [{"type": "aurora", "region": EU, "id": "pay-eu"}]
+    result = module("replication_lag_info", {"replicas": replica, "rpo_seconds": 5})
+    entry = result["replicas"][0]
+    assert entry["lag_seconds"] == 4 and entry["stale"] is True and entry["latest_age_seconds"] >= 1200, entry
+    assert "stands in" in entry["reason"] and result["within_rpo"] is True and result["unknown"] == []
+    assert module("replication_lag_info", {"replicas": replica, "rpo_seconds": 3})["within_rpo"] is False
+    # without history the same data is unknown; a stale lag never satisfies a wait for the replica to catch up
+    assert module("replication_lag_info", {"replicas": replica, "history_seconds": 0})["unknown"] == ["pay-eu"]
+    waited = module("replication_lag_info", {"replicas": replica, "wait_until_below": 10, "wait_timeout": 1, "poll_interval": 0.2})
+    assert waited.get("failed") and "timed out" in waited["msg"], waited
 
 
 def test_unreachable_region_gives_unknown_not_an_error(sim, module, replicas):

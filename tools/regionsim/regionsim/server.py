@@ -1,6 +1,7 @@
 """Build and serve the simulator: moto's server app, patched, behind RegionSimMiddleware."""
 
 import argparse
+import logging
 import sys
 import threading
 
@@ -27,6 +28,8 @@ def make_server(host=DEFAULT_HOST, port=DEFAULT_PORT):
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server as werkzeug_make_server
 
+    # one line per request drowns test and CI output; `regionsim log` keeps the requests
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return werkzeug_make_server(host, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
 
 

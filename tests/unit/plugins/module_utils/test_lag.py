@@ -37,6 +37,26 @@ def test_no_datapoints_is_unknown():
     assert result["lag_seconds"] is None and result["replication_running"] is None
 
 
+def test_a_stop_longer_than_the_lookback_keeps_the_last_lag_before_it():
+    # ten minutes of -1 after a lag of 4 s: a 300 s window alone would call the lag unknown
+    result = lag.summarize(points(3, 4, *([-1] * 10)), 1.0, NOW, lookback_seconds=300)
+    assert result["replication_running"] is False and result["lag_seconds"] == 4 and result["last_lag_before_stop"] == 4
+    assert result["stale"] is False
+
+
+def test_a_silent_metric_gives_its_last_value_as_stale():
+    # Aurora and ElastiCache stop publishing when the source region goes out: the last value is 20 minutes old
+    old = [(NOW - timedelta(minutes=20 + i), v) for i, v in enumerate([6, 2, 3])]
+    result = lag.summarize(old, 1.0, NOW, lookback_seconds=300)
+    assert result["lag_seconds"] == 6 and result["stale"] is True and result["last_lag_before_stop"] == 6
+    assert result["replication_running"] is None and result["latest_age_seconds"] == 1200
+
+
+def test_a_window_with_data_is_not_stale():
+    result = lag.summarize(points(5, 1), 1.0, NOW, lookback_seconds=300)
+    assert result["lag_seconds"] == 1 and result["stale"] is False and result["replication_running"] is True
+
+
 def test_milliseconds_are_converted():
     assert lag.summarize(points(1500), 0.001, NOW)["lag_seconds"] == 1.5
 
