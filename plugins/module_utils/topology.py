@@ -31,6 +31,13 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
 
 AURORA_ENGINES = ("aurora-mysql", "aurora-postgresql")
 WRITABLE_ROLES = ("primary", "standalone")
+# engine -> (parameter, value) that makes an RDS instance refuse writes: how a planned failover fences
+# the old primary (in its custom parameter group; AWS allows no change to default.* groups)
+FENCE_PARAMETERS = {
+    "mysql": ("read_only", "1"),
+    "mariadb": ("read_only", "1"),
+    "postgres": ("default_transaction_read_only", "on"),
+}
 # Route 53 Developer Guide (dns-failover-determining-health-of-endpoints): an endpoint is
 # healthy when more than 18% of the health checkers report it healthy.
 HEALTHY_SHARE = 0.18
@@ -235,9 +242,13 @@ def dns_routing(records):
         top = active
     elif any(r.get("weight") is not None for r in records):
         policy = "weighted"
-        # weight 0 gets traffic only when every record has weight 0
-        preferred = sorted([r for r in records if weight(r) > 0] or records, key=weight, reverse=True)
-        active = alive(preferred) or preferred
+        # Route 53: weight-0 records get traffic only when every nonzero-weight record is unhealthy
+        # (or every record has weight 0); with all of them unhealthy too, all records count as healthy
+        nonzero = sorted([r for r in records if weight(r) > 0], key=weight, reverse=True)
+        zero = [r for r in records if weight(r) == 0]
+        preferred = nonzero or zero
+        active = alive(nonzero) or alive(zero) or preferred
+        active = sorted(active, key=weight, reverse=True)
         top = [r for r in active if weight(r) == weight(active[0])]
         preferred = [r for r in preferred if weight(r) == weight(preferred[0])]
     else:
@@ -338,7 +349,35 @@ def _probe_database(region, rds, database):
         if _code(exc) == "DBInstanceNotFound":
             return {"role": "absent", "writable": False}, None
         return {"role": "unknown", "writable": False, "error": _error_text(exc)}, None
-    return rds_instance_role(instances[0]), None
+    role = rds_instance_role(instances[0])
+    if role["writable"]:
+        fence = _fence_of(region, rds, instances[0])
+        if fence:
+            # fenced by a planned failover: it answers but refuses writes, so it is no writer (no split brain)
+            role.update(writable=False, fenced=True, fence=fence)
+    return role, None
+
+
+def fence_parameter(engine):
+    """(parameter, value) that fences an instance of this engine, or None."""
+    family = next((name for name in FENCE_PARAMETERS if (engine or "").startswith(name)), None)
+    return FENCE_PARAMETERS[family] if family else None
+
+
+def _fence_of(region, rds, instance):
+    """'read_only=1 in <group>' when the instance's custom parameter group fences it, else None."""
+    fence = fence_parameter(instance.get("Engine"))
+    groups = instance.get("DBParameterGroups") or []
+    group = groups[0]["DBParameterGroupName"] if groups else None
+    if not fence or not group or group.startswith("default."):
+        return None
+    try:
+        pages = _probe(region, "DescribeDBParameters",
+                       lambda: rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group, Source="user").build_full_result())
+    except botocore.exceptions.ClientError:
+        return None  # unreadable: keep the instance's own role
+    value = next((p.get("ParameterValue") for p in pages.get("Parameters", []) if p["ParameterName"] == fence[0]), None)
+    return f"{fence[0]}={fence[1]} in {group}" if value == fence[1] else None
 
 
 def _probe_cache(region, elasticache, cache):

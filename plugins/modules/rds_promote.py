@@ -32,6 +32,10 @@ description:
     module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
     A source with a C(default.*) parameter group cannot be fenced (AWS does not allow changes to it), so the
     module fails before changing anything.
+  - B(The target's own fence) - a region that was fenced as an old primary keeps C(read_only=1) in its
+    parameter group, and a replica created there later inherits it. Before promoting, the module resets that
+    parameter in the target's group (C(ResetDBParameterGroup); replicas stay read-only through the engine
+    default C({TrueIfReplica})) and waits for the group to be in-sync, so the promoted instance takes writes.
   - B(unplanned) - the source region is never called beyond a probe (one attempt, O(connect_timeout)),
     so a dead region does not block the promotion.
   - B(RPO gate) - before an unplanned promotion the module reads the replica's lag from CloudWatch
@@ -166,6 +170,10 @@ fenced:
   description: Whether the source was made read-only before the promotion (planned only; for Aurora by the switchover itself).
   returned: always
   type: bool
+unfenced:
+  description: The target's parameter group whose fence (for example C(read_only=1)) was lifted before the promotion; null when it had none.
+  returned: always
+  type: str
 lag:
   description: The replica's lag as read before the promotion (see M(multiregion.dr.replication_lag_info) for the fields).
   returned: when read
@@ -229,14 +237,9 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     is_unreachable,
 )
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import FENCE_PARAMETERS
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
 
-# engine -> (parameter, value) that makes the instance refuse writes
-FENCE_PARAMETERS = {
-    "mysql": ("read_only", "1"),
-    "mariadb": ("read_only", "1"),
-    "postgres": ("default_transaction_read_only", "on"),
-}
 
 
 def arn_location(reference, default_region):
@@ -416,6 +419,9 @@ class RdsPromotion:
         if mode == "planned":
             result["plan"] += [f"fence {source_region}/{source_id}: {fence[1]}={fence[2]} in parameter group {fence[0]}",
                                f"wait until ReplicaLag of {self.identifier} is 0"]
+        own_fence = self.own_fence(instance)
+        if own_fence:
+            result["plan"].append(f"lift the fence {own_fence[1]}={own_fence[2]} in the target's parameter group {own_fence[0]}")
         result["plan"].append(f"promote {self.region}/{self.identifier} (backup retention {params['backup_retention_period']} days)")
         if module.check_mode:
             result.update(msg=f"would promote {self.identifier} in {self.region} ({mode})", changed=True, topology_after=after, fenced=False)
@@ -424,6 +430,8 @@ class RdsPromotion:
         if mode == "planned":
             self.fence(source_region, source_id, fence)
             self.wait_caught_up()
+        if own_fence:
+            self.unfence(own_fence)
         try:
             self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
         except botocore.exceptions.ClientError as exc:
@@ -452,20 +460,29 @@ class RdsPromotion:
                 "(a reboot may be needed), or use mode=unplanned.", **self.result)
         return (group,) + FENCE_PARAMETERS[family]
 
-    def fence(self, region, identifier, fence):
-        group, name, value = fence
-        rds = client(self.module, "rds", region)
-        current = None
-        pages = RETRY(lambda: rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group).build_full_result())()
-        for parameter in pages["Parameters"]:
-            if parameter["ParameterName"] == name:
-                current = parameter.get("ParameterValue")
-        if current != value:
-            rds.modify_db_parameter_group(
-                DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}], aws_retry=True
-            )
-        self.result["fenced"] = True
+    @staticmethod
+    def parameter_value(rds, group, name, **filters):
+        pages = RETRY(lambda: rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group, **filters).build_full_result())()
+        return next((p.get("ParameterValue") for p in pages["Parameters"] if p["ParameterName"] == name), None)
 
+    def own_fence(self, instance):
+        """(group, parameter, value) when the target's own custom parameter group holds a fence, else None."""
+        family = next((name for name in FENCE_PARAMETERS if instance.get("Engine", "").startswith(name)), None)
+        groups = instance.get("DBParameterGroups") or []
+        group = groups[0]["DBParameterGroupName"] if groups else None
+        if family is None or not group or group.startswith("default."):
+            return None
+        name, value = FENCE_PARAMETERS[family]
+        return (group, name, value) if self.parameter_value(self.rds, group, name, Source="user") == value else None
+
+    def unfence(self, own_fence):
+        group, name, _value = own_fence
+        self.rds.reset_db_parameter_group(DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ApplyMethod": "immediate"}],
+                                          aws_retry=True)
+        self.result["unfenced"] = group
+        self.wait_in_sync(self.rds, self.identifier, group)
+
+    def wait_in_sync(self, rds, identifier, group):
         def in_sync(instance):
             return instance["DBInstanceStatus"] == "available" and all(
                 g.get("ParameterApplyStatus") == "in-sync" for g in instance.get("DBParameterGroups", [])
@@ -476,6 +493,17 @@ class RdsPromotion:
                  f"parameter group {group} of {identifier} to be in-sync",
                  lambda i: "/".join([i["DBInstanceStatus"]] + [g.get("ParameterApplyStatus", "") for g in i.get("DBParameterGroups", [])]),
                  always=True)
+
+    def fence(self, region, identifier, fence):
+        group, name, value = fence
+        rds = client(self.module, "rds", region)
+        current = self.parameter_value(rds, group, name)
+        if current != value:
+            rds.modify_db_parameter_group(
+                DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}], aws_retry=True
+            )
+        self.result["fenced"] = True
+        self.wait_in_sync(rds, identifier, group)
 
     def wait_caught_up(self):
         def read():
@@ -634,7 +662,7 @@ def main():
 
     watch = Stopwatch()
     kind = "rds" if params["db_instance_identifier"] else "aurora"
-    result = dict(changed=False, kind=kind, plan=[], fenced=False, statuses=[], resumed=False, topology_before={}, topology_after={})
+    result = dict(changed=False, kind=kind, plan=[], fenced=False, unfenced=None, statuses=[], resumed=False, topology_before={}, topology_after={})
     promotion = RdsPromotion(module, result) if kind == "rds" else AuroraPromotion(module, result)
     try:
         result = promotion.run()

@@ -27,6 +27,9 @@ description:
     with RV(primary_reachable=false).
   - More than one region whose database takes writes (after a promotion while the old primary was
     cut off) is a split brain; RV(split_brain) flags it and RV(primary_region) is left unset.
+  - An RDS instance fenced by a planned failover (V(read_only=1), or V(default_transaction_read_only=on), set in
+    its custom parameter group) answers but refuses writes; it is reported with C(fenced=true) and
+    C(writable=false), so the old primary of a planned failover is no split brain.
   - An info module; it changes nothing, also in check mode.
 author:
   - multiregion.dr maintainers (@multiregion)
@@ -187,6 +190,8 @@ regions:
           (C(source) and C(source_region) name what it replicates from), V(absent), or V(unknown)
           (region unreachable, or an error in C(error)).
         - C(replication) is the instance's StatusInfos (read replication state).
+        - C(fenced) is true (with C(fence), for example V(read_only=1 in shop-mysql80)) for a primary or standalone
+          instance whose parameter group makes it refuse writes; it is then not C(writable).
         - For Aurora, C(synchronization_status) of the member; for an unreachable region the global
           cluster's view of the member is in C(global_view).
       type: dict

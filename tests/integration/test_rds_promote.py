@@ -273,3 +273,24 @@ def test_planned_refuses_a_stopped_replication_before_fencing(sim, aws, module, 
     result = module("rds_promote", args(mode="planned"))
     assert result.get("failed") and "is not running (ReplicaLag -1)" in result["msg"] and "mode=unplanned" in result["msg"]
     assert read_only(aws) is None and replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
+
+
+def test_a_fence_left_in_the_targets_own_group_is_lifted_before_promotion(sim, aws, module, pair):
+    # us-west-2 was fenced as an old primary once; the replica created there since uses that group
+    west = aws("rds", WEST)
+    west.modify_db_parameter_group(DBParameterGroupName="orders-mysql",
+                                   Parameters=[{"ParameterName": "read_only", "ParameterValue": "1", "ApplyMethod": "immediate"}])
+    west.modify_db_instance(DBInstanceIdentifier=REPLICA, DBParameterGroupName="orders-mysql", ApplyImmediately=True)
+    planned = module("rds_promote", args(mode="unplanned", allow_data_loss=True), check=True)
+    assert "lift the fence read_only=1 in the target's parameter group orders-mysql" in planned["plan"], planned["plan"]
+    assert planned["unfenced"] is None and "read_only" in user_parameters(west)
+
+    result = module("rds_promote", args(mode="unplanned", allow_data_loss=True))
+    assert result["changed"] and result["unfenced"] == "orders-mysql", result
+    assert "read_only" not in user_parameters(west)
+    assert not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
+    assert read_only(aws) is None  # the source's group in us-east-1 was not touched
+
+
+def user_parameters(rds):
+    return {p["ParameterName"] for p in rds.describe_db_parameters(DBParameterGroupName="orders-mysql", Source="user")["Parameters"]}

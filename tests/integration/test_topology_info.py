@@ -183,6 +183,18 @@ def test_promotion_during_outage_then_split_brain(sim, module, aws, app):
     assert after["regions"]["us-east-1"]["database"]["replica_regions"] == ["us-west-2"]
     assert any(n.startswith("split brain") for n in after["notes"])
 
+    # fencing the old primary (read_only=1 in its own parameter group) ends the split brain
+    east = aws("rds", "us-east-1")
+    east.create_db_parameter_group(DBParameterGroupName="old-primary", DBParameterGroupFamily="mysql8.0", Description="fence")
+    east.modify_db_parameter_group(DBParameterGroupName="old-primary",
+                                   Parameters=[{"ParameterName": "read_only", "ParameterValue": "1", "ApplyMethod": "immediate"}])
+    east.modify_db_instance(DBInstanceIdentifier=DB, DBParameterGroupName="old-primary", ApplyImmediately=True)
+    fenced = module("topology_info", app)
+    old = fenced["regions"]["us-east-1"]["database"]
+    assert old["fenced"] is True and old["writable"] is False and old["fence"] == "read_only=1 in old-primary", old
+    assert fenced["writable_databases"] == ["eu-west-1"] and fenced["split_brain"] is False
+    assert fenced["primary_region"] == "eu-west-1"
+
 
 def test_throttling_is_retried(sim, module, app):
     for service in ("rds", "elasticache", "route53"):

@@ -230,6 +230,26 @@ def test_read_only_parameter_round_trips_and_attaches(sim, client, replica_pair)
     assert params["read_only"]["ParameterValue"] == "0"
 
 
+def test_reset_parameter_group_lifts_a_user_value(sim, client):
+    rds = client("rds", EAST)
+    rds.create_db_parameter_group(DBParameterGroupName="fenced", DBParameterGroupFamily="mysql8.0", Description="fencing")
+    rds.modify_db_parameter_group(DBParameterGroupName="fenced", Parameters=[
+        {"ParameterName": "read_only", "ParameterValue": "1", "ApplyMethod": "immediate"},
+        {"ParameterName": "max_connections", "ParameterValue": "50", "ApplyMethod": "immediate"},
+    ])
+    assert rds.reset_db_parameter_group(DBParameterGroupName="fenced", Parameters=[{"ParameterName": "read_only", "ApplyMethod": "immediate"}])[
+        "DBParameterGroupName"] == "fenced"
+    user = {p["ParameterName"] for p in rds.describe_db_parameters(DBParameterGroupName="fenced", Source="user")["Parameters"]}
+    assert "read_only" not in user and "max_connections" in user
+    rds.reset_db_parameter_group(DBParameterGroupName="fenced", ResetAllParameters=True)
+    assert rds.describe_db_parameters(DBParameterGroupName="fenced", Source="user")["Parameters"] == []
+    for bad, code in (({"DBParameterGroupName": "nope", "ResetAllParameters": True}, "DBParameterGroupNotFound"),
+                      ({"DBParameterGroupName": "fenced"}, "InvalidParameterCombination")):
+        with pytest.raises(botocore.exceptions.ClientError) as error:
+            rds.reset_db_parameter_group(**bad)
+        assert error.value.response["Error"]["Code"] == code
+
+
 def test_describing_a_missing_parameter_group_is_an_aws_error(sim, client):
     rds = client("rds", WEST)
     with pytest.raises(botocore.exceptions.ClientError) as error:

@@ -146,6 +146,18 @@ def test_weighted_highest_healthy_weight():
     assert routing["active_region"] == "us-west-2" and routing["configured_region"] == "us-east-1"
 
 
+def test_weighted_zero_weights_take_over_when_every_nonzero_record_is_unhealthy():
+    # active-passive 100/0/0: Route 53 answers with the healthy weight-0 records once the 100 is unhealthy
+    records = [rec("us-east-1", False, weight=100), rec("us-west-2", True, weight=0), rec("eu-west-1", True, weight=0)]
+    routing = topology.dns_routing(records)
+    assert routing["active_regions"] == ["us-west-2", "eu-west-1"] and routing["active_region"] is None
+    assert routing["configured_region"] == "us-east-1"
+    records[1]["healthy"] = False
+    assert topology.dns_routing(records)["active_region"] == "eu-west-1"
+    records[2]["healthy"] = False  # all unhealthy: Route 53 treats all as healthy and answers by weight
+    assert topology.dns_routing(records)["active_region"] == "us-east-1"
+
+
 def test_weighted_tie_spreads_traffic():
     records = [rec("us-east-1", True, weight=50), rec("us-west-2", True, weight=50)]
     routing = topology.dns_routing(records)

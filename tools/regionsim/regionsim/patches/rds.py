@@ -6,6 +6,7 @@
   only then detaches, deleting a replica or a source keeps both sides consistent.
 - Aurora global databases: members found across regions, FailoverGlobalCluster (planned and
   unplanned), SwitchoverGlobalCluster, RemoveFromGlobalCluster, with FailoverState and statuses.
+- ResetDBParameterGroup, which moto lacks (a failback lifts a fence with it).
 
 Global clusters stay in the us-east-1 backend as moto keeps them; every call reaches them
 in-process, so they answer from any region, also while us-east-1 is out.
@@ -451,6 +452,27 @@ def _global_cluster_members(self):
     return members
 
 
+# ResetDBParameterGroup (moto lacks it): named parameters, or all, go back to the engine default,
+# which for a user-set value means it is no longer in the group's user parameters.
+def reset_db_parameter_group(self):
+    name = self.params.get("DBParameterGroupName")
+    if name not in self.backend.db_parameter_groups:
+        raise DBParameterGroupNotFoundError(name)
+    group = self.backend.db_parameter_groups[name]
+    if name.startswith("default."):
+        raise _error("InvalidParameterValue", f"The parameter group {name} is a default group and cannot be modified")
+    names = [param.original_dict()["ParameterName"] for param in self.params.get("Parameters", [])]
+    if self.params.get("ResetAllParameters"):
+        if names:
+            raise _error("InvalidParameterCombination", "Specify either ResetAllParameters or Parameters, not both")
+        group.parameters.clear()
+    elif not names:
+        raise _error("InvalidParameterCombination", "Specify ResetAllParameters=true or at least one parameter to reset")
+    for parameter in names:
+        group.parameters.pop(parameter, None)
+    return ActionResult({"DBParameterGroupName": name})
+
+
 # wiring -------------------------------------------------------------------------------------
 def apply():
     if _ORIGINAL:
@@ -481,3 +503,4 @@ def apply():
     response.failover_global_cluster = failover_global_cluster
     response.switchover_global_cluster = switchover_global_cluster
     response.remove_from_global_cluster = remove_from_global_cluster
+    response.reset_db_parameter_group = reset_db_parameter_group
