@@ -241,7 +241,6 @@ from ansible_collections.multiregion.dr.plugins.module_utils.topology import FEN
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
 
 
-
 def arn_location(reference, default_region):
     """(region, identifier) of an RDS ARN or plain identifier."""
     if reference and reference.startswith("arn:"):
