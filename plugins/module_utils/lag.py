@@ -81,27 +81,30 @@ def build_queries(replicas, members=None):
     for index, replica in enumerate(replicas):
         namespace, name, _factor = metric_of(replica)
         for number, dims in enumerate(dimensions_of(replica, (members or {}).get(index))):
-            query = {
-                "Id": f"r{index}_{number}",
-                "MetricStat": {
-                    "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
-                    "Period": PERIOD,
-                    "Stat": "Maximum",
-                },
-                "ReturnData": True,
-            }
-            by_region.setdefault(replica["region"], []).append((query, index))
+            # Maximum: the lag (a minute's worst); Minimum: -1 as soon as replication stopped within the minute
+            for prefix, stat in (("r", "Maximum"), ("m", "Minimum")):
+                query = {
+                    "Id": f"{prefix}{index}_{number}",
+                    "MetricStat": {
+                        "Metric": {"Namespace": namespace, "MetricName": name, "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
+                        "Period": PERIOD,
+                        "Stat": stat,
+                    },
+                    "ReturnData": True,
+                }
+                by_region.setdefault(replica["region"], []).append((query, index))
     return by_region
 
 
-def summarize(points, factor, now=None, lookback_seconds=None):
+def summarize(points, factor, now=None, lookback_seconds=None, minimums=None):
     """One replica's lag from its datapoints [(timestamp, value)] (any order, values in the metric's unit).
 
     lag_seconds: the latest valid (non-negative) value; replication_running: False when the
     latest value is -1; last_lag_before_stop: the last valid value before the trailing -1 streak.
     With now and lookback_seconds, points older than the lookback window count only when the
     window has no valid value: then the latest older valid value is the lag, and stale is True
-    when the window has no datapoint at all (the metric went silent).
+    when the window has no datapoint at all (the metric went silent). minimums: the Minimum of each
+    minute [(timestamp, value)]; its latest -1 means replication stopped within that minute.
     """
     points = sorted(points, key=lambda p: p[0])
     result = {
@@ -127,8 +130,9 @@ def summarize(points, factor, now=None, lookback_seconds=None):
         result["stale"] = result["lag_seconds"] is not None
         result["last_lag_before_stop"] = result["lag_seconds"]
         return result
-    result["replication_running"] = latest >= 0
-    if latest < 0 and valid:
+    lowest = dict(minimums or []).get(latest_stamp, latest)
+    result["replication_running"] = latest >= 0 and lowest >= 0
+    if not result["replication_running"] and valid:
         result["last_lag_before_stop"] = result["lag_seconds"]
     return result
 
@@ -215,13 +219,15 @@ def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None,
     results = []
     for index, replica in enumerate(replicas):
         _namespace, name, factor = metric_of(replica)
-        series = [points.get(f"r{index}_{n}", []) for n in range(len(dimensions_of(replica, members.get(index))))]
-        # ElastiCache: the lag of a group is the max over its member clusters at each time
-        merged = {}
-        for stamp, value in (p for s in series for p in s):
+        count = len(dimensions_of(replica, members.get(index)))
+        # ElastiCache: the lag of a group is the max over its member clusters at each time (the min for the Minimum)
+        merged, lowest = {}, {}
+        for stamp, value in (p for n in range(count) for p in points.get(f"r{index}_{n}", [])):
             merged[stamp] = max(value, merged.get(stamp, value))
+        for stamp, value in (p for n in range(count) for p in points.get(f"m{index}_{n}", [])):
+            lowest[stamp] = min(value, lowest.get(stamp, value))
         entry = {"type": replica["type"], "region": replica["region"], "id": replica["id"], "metric": name}
-        entry.update(summarize(list(merged.items()), factor, now, lookback_seconds))
+        entry.update(summarize(list(merged.items()), factor, now, lookback_seconds, list(lowest.items())))
         entry["status"] = status_of(entry["lag_seconds"], rpo_seconds)
         if entry["lag_seconds"] is None:
             window = max(lookback_seconds, history_seconds)

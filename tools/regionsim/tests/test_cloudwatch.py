@@ -7,6 +7,8 @@ from moto.core import DEFAULT_ACCOUNT_ID
 from moto.elasticache.models import elasticache_backends
 from moto.rds.models import rds_backends
 
+from regionsim.state import STATE
+
 EAST, WEST = "us-east-1", "us-west-2"
 
 
@@ -40,8 +42,8 @@ def metric_data(cloudwatch, queries, minutes=10):
     return {r["Id"]: r for r in answer["MetricDataResults"]}
 
 
-def replica_lag(client, name="app-db-replica", region=WEST):
-    results = metric_data(client("cloudwatch", region), [lag_query("lag", "AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": name})])
+def replica_lag(client, name="app-db-replica", region=WEST, stat="Maximum"):
+    results = metric_data(client("cloudwatch", region), [lag_query("lag", "AWS/RDS", "ReplicaLag", {"DBInstanceIdentifier": name}, stat)])
     return results["lag"]["Values"], results["lag"]["Timestamps"]
 
 
@@ -76,9 +78,14 @@ def test_replica_lag_turns_minus_one_when_the_source_region_is_out(sim, client, 
     sim.lag(12, region=WEST, service="rds", resource="app-db-replica")
     backdate_instance(WEST, "app-db-replica", 5)
     sim.outage(EAST)
+    # the minute the source went out: its Minimum is -1 at once, its Maximum the lag before the stop
+    values, _ = replica_lag(client, stat="Minimum")
+    assert values[-1] == -1.0 and values[0] == 12.0
+    assert replica_lag(client)[0][-1] == 12.0
+    # the minutes after it: -1 in both
+    STATE.outages[EAST]["since"] -= 180
     values, _ = replica_lag(client)
-    assert values[-1] == -1.0
-    assert values[0] == 12.0
+    assert values[-1] == -1.0 and values[0] == 12.0
     assert set(values) == {12.0, -1.0}
     assert values == sorted(values, reverse=True)  # once stopped, stays stopped
     sim.restore(EAST)
@@ -211,4 +218,5 @@ def test_global_datastore_lag_per_member_cluster_of_the_secondary(sim, client):
     primary = metric_data(client("cloudwatch", EAST), [lag_query("p", "AWS/ElastiCache", "GlobalDatastoreReplicationLag", {"CacheClusterId": primary_member})])
     assert primary["p"]["Values"] == []
     sim.outage(EAST)
+    STATE.outages[EAST]["since"] -= 120  # out for two minutes: no datapoints for them
     assert len(metric_data(cloudwatch, queries)["m0"]["Values"]) < len(results["m0"]["Values"])

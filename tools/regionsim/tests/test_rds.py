@@ -116,7 +116,7 @@ def test_replica_of_a_source_without_backups_is_refused(sim, client):
 
 def test_replica_creation_passes_through_aws_statuses(sim, client):
     source = source_db(client)
-    sim.latency(True, scale=0.002)  # backing-up at 0.84 s, available at 1.2 s
+    sim.latency(True, scale=0.005)  # backing-up from 2.1 s to 3 s: wide enough for a loaded machine to see
     replica, _ = cross_region_replica(client, source["DBInstanceArn"])
     assert replica["DBInstanceStatus"] == "creating"
     seen = poll(lambda: describe(client, WEST, "app-db-replica")["DBInstanceStatus"], lambda s: s == "available")
@@ -228,6 +228,19 @@ def test_read_only_parameter_round_trips_and_attaches(sim, client, replica_pair)
     )
     params = {p["ParameterName"]: p for p in rds.describe_db_parameters(DBParameterGroupName="fence")["Parameters"]}
     assert params["read_only"]["ParameterValue"] == "0"
+
+
+def test_a_renamed_source_keeps_its_replicas(sim, client, replica_pair):
+    east, west = client("rds", EAST), client("rds", WEST)
+    east.modify_db_instance(DBInstanceIdentifier="app-db", NewDBInstanceIdentifier="app-db-retired", ApplyImmediately=True)
+    renamed = east.describe_db_instances(DBInstanceIdentifier="app-db-retired")["DBInstances"][0]
+    replica = west.describe_db_instances()["DBInstances"][0]
+    assert replica["ReadReplicaSourceDBInstanceIdentifier"] == renamed["DBInstanceArn"]
+    assert renamed["ReadReplicaDBInstanceIdentifiers"] == [replica["DBInstanceArn"]]
+    # the replica renamed too: the source lists its new ARN
+    west.modify_db_instance(DBInstanceIdentifier=replica["DBInstanceIdentifier"], NewDBInstanceIdentifier="app-replica-old", ApplyImmediately=True)
+    moved = west.describe_db_instances(DBInstanceIdentifier="app-replica-old")["DBInstances"][0]
+    assert east.describe_db_instances(DBInstanceIdentifier="app-db-retired")["DBInstances"][0]["ReadReplicaDBInstanceIdentifiers"] == [moved["DBInstanceArn"]]
 
 
 def test_reset_parameter_group_lifts_a_user_value(sim, client):

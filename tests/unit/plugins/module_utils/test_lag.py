@@ -27,6 +27,15 @@ def test_minus_one_streak_means_stopped_and_keeps_the_last_lag_before_it():
     assert result["last_lag_before_stop"] == 9 and result["lag_seconds"] == 9
 
 
+def test_a_minimum_of_minus_one_stops_replication_in_the_minute_it_happened():
+    # the source went out during the last minute: Maximum 5 (before), Minimum -1 (after)
+    maxima = points(3, 5)
+    minima = [(stamp, -1.0 if stamp == NOW else value) for stamp, value in maxima]
+    result = lag.summarize(maxima, 1.0, NOW, 300, minima)
+    assert result["replication_running"] is False and result["lag_seconds"] == 5 and result["last_lag_before_stop"] == 5
+    assert lag.summarize(maxima, 1.0, NOW, 300, maxima)["replication_running"] is True
+
+
 def test_only_minus_one_is_unknown_not_zero():
     result = lag.summarize(points(-1, -1), 1.0, NOW)
     assert result["lag_seconds"] is None and result["replication_running"] is False and result["last_lag_before_stop"] is None
@@ -85,11 +94,13 @@ def test_queries_are_grouped_by_region_with_the_metric_of_each_type():
     ]
     queries = lag.build_queries(replicas, {2: ["rg-001", "rg-002"]})
     assert sorted(queries) == ["eu-west-1", "us-east-1", "us-west-2"]
-    west = [q for q, _index in queries["us-west-2"]]
+    west = [q for q, _index in queries["us-west-2"] if q["MetricStat"]["Stat"] == "Maximum"]
     assert [q["MetricStat"]["Metric"]["MetricName"] for q in west] == ["ReplicaLag", "AuroraGlobalDBReplicationLag"]
     assert west[0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "DBInstanceIdentifier", "Value": "db1"}]
-    assert [q["Id"] for q, _index in queries["eu-west-1"]] == ["r2_0", "r2_1"]
-    assert queries["eu-west-1"][1][0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "CacheClusterId", "Value": "rg-002"}]
+    # each dimension set twice: Maximum (the lag) and Minimum (-1 once replication stopped)
+    assert [(q["Id"], q["MetricStat"]["Stat"]) for q, _index in queries["eu-west-1"]] == [
+        ("r2_0", "Maximum"), ("m2_0", "Minimum"), ("r2_1", "Maximum"), ("m2_1", "Minimum")]
+    assert queries["eu-west-1"][2][0]["MetricStat"]["Metric"]["Dimensions"] == [{"Name": "CacheClusterId", "Value": "rg-002"}]
     east = {q["MetricStat"]["Metric"]["Namespace"]: q for q, _index in queries["us-east-1"]}
     assert {d["Name"] for d in east["AWS/S3"]["MetricStat"]["Metric"]["Dimensions"]} == {"SourceBucket", "DestinationBucket", "RuleId"}
     assert east["AWS/DynamoDB"]["MetricStat"]["Metric"]["Dimensions"][1] == {"Name": "ReceivingRegion", "Value": "us-west-2"}

@@ -16,7 +16,9 @@ STATE.lag_for(region, service, resource):
 STATE.lag_for services: "rds" (resource: DB instance id), "aurora" (cluster id),
 "elasticache" (replication group id), "s3" (source bucket). The datapoint of a minute shows
 the state at the end of the part of it that has passed, so the current minute shows -1 at
-once after the source's outage starts. Replica state is read from moto's backends only.
+once after the source's outage starts (as its Minimum; its Maximum is the lag before, so a replica
+made less than a minute before the outage still shows the lag it had). Replica state is read from
+moto's backends only.
 
 Metric math (moto answers [] for anything but a bare id): + - * / ^, numbers, ids, and
 MAX/MIN/SUM/AVG of [list] (per timestamp) or of one series (a scalar), evaluated per timestamp.
@@ -170,6 +172,10 @@ def synthesize(backend, namespace, name, dims, start, end):
         observed = min(minute + PERIOD, now)  # the state at the end of the part of the minute that has passed
         value = lag * factor
         if since is not None and since <= observed:
+            if minute < since:
+                # the minute the source went out: samples before it carry the lag (the minute's Maximum),
+                # samples after it the stop (RDS: -1, the Minimum); Aurora and ElastiCache then go silent
+                datums.append(cw_models.MetricDatum(namespace, name, value, dimensions, _naive(minute), unit))
             if after_stop is None:
                 break
             value = after_stop

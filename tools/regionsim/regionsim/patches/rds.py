@@ -6,6 +6,7 @@
   only then detaches, deleting a replica or a source keeps both sides consistent.
 - Aurora global databases: members found across regions, FailoverGlobalCluster (planned and
   unplanned), SwitchoverGlobalCluster, RemoveFromGlobalCluster, with FailoverState and statuses.
+- A renamed instance keeps its replication: replicas name its new ARN, its source lists the new name.
 - ResetDBParameterGroup, which moto lacks (a failback lifts a fence with it).
 
 Global clusters stay in the us-east-1 backend as moto keeps them; every call reaches them
@@ -179,13 +180,31 @@ def delete_db_instance(self, *args, **kwargs):
 
 
 def modify_db_instance(self, db_instance_identifier, db_kwargs):
+    before = self.databases.get(db_instance_identifier)
+    old_ref = (before.db_instance_arn, before.db_instance_identifier) if before is not None else None
     database = _ORIGINAL["modify_db_instance"](self, db_instance_identifier, db_kwargs)
+    if old_ref and database.db_instance_identifier != db_instance_identifier:
+        _renamed(database, *old_ref)
 
     def apply(status):
         database.status = status
 
     timeline.run("rds.modify_db_instance", apply)
     return database
+
+
+def _renamed(database, old_arn, old_id):
+    """AWS keeps replication across a rename: the replicas name the source's new ARN, the source lists the new name."""
+    for ref in database.replicas:
+        region, name = (ref.split(":")[3], ref.split(":")[-1]) if _is_arn(ref) else (database.region, ref)
+        replica = _backend(database.account_id, region).databases.get(name)
+        if replica is not None and replica.source_db_instance_identifier in (old_arn, old_id):
+            replica.source_db_instance_identifier = database.db_instance_arn if _is_arn(replica.source_db_instance_identifier) else database.db_instance_identifier
+    if database.is_replica and database.source_db_instance_identifier:
+        source = _source_of(database)
+        if source is not None:
+            old_ref = old_arn if source.region != database.region else old_id
+            source.replicas = [_replica_ref(source, database) if r == old_ref else r for r in source.replicas]
 
 
 def reboot_db_instance(self, db_instance_identifier):
