@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: rehearse a regional disaster on the local simulator.
 #   provision three regions -> status -> outage of us-east-1 -> failover to eu-west-1 -> status -> restore
-# Failback (playbooks/failback.yml) joins the demo when it exists.
+#   -> failback to us-east-1 -> status -> the RTO/RPO report
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export REGIONSIM_PORT="${REGIONSIM_PORT:-4566}"
@@ -15,6 +15,7 @@ fi
 trap '[ "$started" = 1 ] && regionsim stop' EXIT
 step() { printf '\n=== %s\n' "$*"; }
 
+started_at=$(date +%s)
 step "A fresh simulator"
 regionsim reset
 step "Provision the stack in us-east-1 (home), us-west-2 and eu-west-1, regions in parallel"
@@ -30,9 +31,19 @@ step "Live topology after the failover"
 ansible-playbook playbooks/status.yml
 step "us-east-1 comes back"
 regionsim restore us-east-1
-if [ -f playbooks/failback.yml ]; then
-  step "Fail back to us-east-1"
-  ansible-playbook playbooks/failback.yml
-fi
-step "Reports"
-ls -1 reports/ 2>/dev/null || true
+step "Fail back to us-east-1 (a fresh replica there, a planned switchover, replicas rebuilt)"
+time ansible-playbook playbooks/failback.yml
+step "Live topology after the failback"
+ansible-playbook playbooks/status.yml
+step "RTO/RPO report"
+python3 - "$started_at" <<'PY'
+import json, pathlib, sys
+since = float(sys.argv[1])
+for path in sorted(pathlib.Path("reports").glob("*.json"), key=lambda p: p.stat().st_mtime):
+    if path.stat().st_mtime < since:
+        continue
+    r = json.loads(path.read_text())
+    print(f"{r['operation']:8} to {r['target']:10} {str(r['mode']):9} {r['outcome']:9} RTO {r['rto_seconds']} s (budget {r['rto_budget_seconds']} s), "
+          f"data-loss window {r['data_loss_window_seconds']} s (RPO budget {r['rpo_budget_seconds']} s)  {path}")
+    print("         " + " | ".join(f"{s['step']} {s['seconds']} s" for s in r["timeline"]))
+PY

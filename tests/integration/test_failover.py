@@ -95,9 +95,8 @@ def assert_report(data, target, mode):
     for step in data["timeline"]:
         assert step["end"] >= step["start"] and step["seconds"] >= 0 and step["result"], step
     assert 0 < data["rto_seconds"] < 900
-    # writable_databases, not database_primary: after a planned failover the fenced old primary still counts
-    # as writable for topology_info (it does not read the parameter group), which it calls a split brain
-    assert target in data["topology_after"]["writable_databases"] and data["topology_after"]["cache_primary"] == target
+    # a fenced old primary (planned) or an unreachable one (unplanned) is no writer: no split brain
+    assert data["topology_after"]["writable_databases"] == [target] and data["topology_after"]["cache_primary"] == target
     if not data["resumed"]:
         assert data["topology_before"]["writable_databases"] in ([], ["us-east-1"])
 
@@ -239,3 +238,45 @@ def test_failover_killed_during_promotion_then_rerun(playbook, sim, aws, tmp_pat
 
     again = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
     assert again.rc == 0 and again.changed() == 0, again.failures()
+
+
+def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(playbook, sim, aws, tmp_path):
+    provision(playbook)
+    run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+
+    # back home: us-east-1 is the primary again and both other regions replicate it
+    home = aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in home and home["DBInstanceStatus"] == "available"
+    for region in ("us-west-2", "eu-west-1"):
+        replica = aws("rds", region).describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
+        assert replica["ReadReplicaSourceDBInstanceIdentifier"] == home["DBInstanceArn"], region
+    assert sorted(home["ReadReplicaDBInstanceIdentifiers"]) == sorted(
+        aws("rds", r).describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceArn"] for r in ("us-west-2", "eu-west-1"))
+    # the old primary was kept (renamed), and no fence is left where the primary runs
+    names = [d["DBInstanceIdentifier"] for d in aws("rds", "us-east-1").describe_db_instances()["DBInstances"]]
+    assert any(n.startswith(f"{APP}-db-retired-") for n in names), names
+    group = home["DBParameterGroups"][0]["DBParameterGroupName"]
+    user = aws("rds", "us-east-1").describe_db_parameters(DBParameterGroupName=group, Source="user")["Parameters"]
+    assert "read_only" not in {p["ParameterName"] for p in user}
+    assert_active(aws, "us-east-1", ["us-east-1", "us-west-2", "eu-west-1"])
+    alarms = {r: [a["AlarmName"] for a in aws("cloudwatch", r).describe_alarms(AlarmNamePrefix=f"{APP}-repl")["MetricAlarms"]]
+              for r in ("us-east-1", "us-west-2", "eu-west-1")}
+    assert alarms["us-east-1"] == [] and all(len(alarms[r]) == 2 for r in ("us-west-2", "eu-west-1")), alarms
+
+    drill = json.loads(sorted((tmp_path / "reports").glob("drill-*.json"))[-1].read_text())
+    assert drill["failover"]["outcome"] == "succeeded" and drill["failover"]["mode"] == "unplanned"
+    assert drill["failback"]["outcome"] == "succeeded" and drill["failback"]["data_loss_window_seconds"] == 0
+    failback = json.loads(Path(drill["failback"]["report"]).read_text())
+    steps = [step["step"] for step in failback["timeline"]]
+    assert steps[0] == "preflight" and "rebuild us-east-1" in steps and steps[-2:] == ["replicas", "verify failback"], steps
+    assert failback["topology_after"]["writable_databases"] == ["us-east-1"]
+
+    since = time.time()
+    again = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path), inventory=INVENTORY)
+    assert again.rc == 0, again.failures() or again.stderr[-2000:]
+    said = again.result("Nothing to do, the target is active and every other region replicates it", "us-east-1")
+    assert "nothing to do" in said.get("msg", ""), said
+    assert changes_since(sim, since) == []
+    bad = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, target="ap-south-1"), inventory=INVENTORY)
+    assert bad.rc != 0 and any("target=ap-south-1 is not a region of the application" in m for m in bad.failures()), bad.failures()
