@@ -40,6 +40,7 @@ DURATIONS = {
     "dynamodb.delete_replica": [("DELETING", 0), ("DELETED", 120)],
     # Route 53: a change propagates to all authoritative servers within about 60 s
     "route53.change_resource_record_sets": [("PENDING", 0), ("INSYNC", 30)],
+    "cloudfront.deploy": [("InProgress", 0), ("Deployed", 300)],  # a change reaches every edge location
 }
 
 

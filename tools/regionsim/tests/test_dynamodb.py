@@ -182,3 +182,20 @@ def test_delete_replica_without_latency_model_and_delete_table_of_a_member(clien
     assert err.value.response["Error"]["Code"] == "ValidationException"
     client("dynamodb", "eu-west-1").delete_table(TableName="orders")
     assert "Replicas" not in east.describe_table(TableName="orders")["Table"]
+
+
+def test_replica_is_encrypted_with_the_key_named_for_its_region(client):
+    east = client("dynamodb", "us-east-1")
+    east.create_table(
+        TableName="orders",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+        SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": "arn:aws:kms:us-east-1:123456789012:key/mrk-1"},
+    )
+    west_key = "arn:aws:kms:eu-west-1:123456789012:key/mrk-1"
+    east.update_table(TableName="orders", ReplicaUpdates=[{"Create": {"RegionName": "eu-west-1", "KMSMasterKeyId": west_key}}])
+    replica = client("dynamodb", "eu-west-1").describe_table(TableName="orders")["Table"]
+    assert replica["SSEDescription"]["KMSMasterKeyArn"] == west_key
+    (listed,) = east.describe_table(TableName="orders")["Table"]["Replicas"]
+    assert (listed["RegionName"], listed["KMSMasterKeyId"]) == ("eu-west-1", west_key)

@@ -6,7 +6,7 @@ Each module here has apply() (idempotent: patch moto classes) and may have reset
 
 import importlib
 
-MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch")
+MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch", "backup", "cloudfront", "s3")
 _applied = False
 
 

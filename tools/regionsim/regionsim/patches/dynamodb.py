@@ -2,7 +2,8 @@
 
 moto 5.2.5 ignores UpdateTable ReplicaUpdates and has no TableId in DescribeTable (the
 community.aws dynamodb_table module fails on 'table_id'). Here ReplicaUpdates Create makes
-a real table of the same name and key schema in the other region (items copied), Delete
+a real table of the same name and key schema in the other region (items copied; encrypted
+with the Create's KMSMasterKeyId, listed in the other members' Replicas), Delete
 removes it; every member's DescribeTable lists the other members under Replicas with their
 ReplicaStatus, and TableStatus is CREATING/UPDATING while a replica is added or removed
 (latency model keys "dynamodb.create_replica", "dynamodb.delete_replica").
@@ -69,16 +70,31 @@ def describe(self, base_key="TableDescription"):
         body["TableStatus"] = _table_status(group, self.region_name)
         body["GlobalTableVersion"] = GLOBAL_TABLE_VERSION
         body["Replicas"] = [
-            {"RegionName": region, "ReplicaStatus": status}
+            {"RegionName": region, "ReplicaStatus": status, **_replica_key(self, region)}
             for region, status in sorted(group.items())
             if region != self.region_name
         ]
     return result
 
 
+def _replica_key(table, region):
+    member = _backend(table.account_id, region).tables.get(table.name)
+    key = ((member and member.sse_specification) or {}).get("KMSMasterKeyId")
+    return {"KMSMasterKeyId": key} if key else {}
+
+
 # --- ReplicaUpdates -----------------------------------------------------------------------
 
-def _create_replica(source, region):
+def _replica_sse(source, kms_key):
+    # AWS encrypts a replica like its source table, with the key named for the replica's region
+    if kms_key:
+        return {"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": kms_key}
+    if source.sse_specification and source.sse_specification.get("Enabled"):
+        return {"Enabled": True, "SSEType": "KMS"}
+    return None
+
+
+def _create_replica(source, region, kms_key=None):
     account_id, name = source.account_id, source.name
     if region == source.region_name:
         raise MockValidationException(f"Cannot add replica in the table's own region {region}")
@@ -103,7 +119,7 @@ def _create_replica(source, region):
         indexes=[{"IndexName": i.name, "KeySchema": i.schema, "Projection": i.projection} for i in source.indexes],
         streams=copy.deepcopy(source.stream_specification) if source.stream_specification.get("StreamEnabled") else None,
         billing_mode=source.billing_mode,
-        sse_specification=None,
+        sse_specification=_replica_sse(source, kms_key),
         tags=[],
         deletion_protection_enabled=False,
         warm_throughput=None,
@@ -146,7 +162,7 @@ def _update_table_response(self):
     with STATE.lock:
         for update in updates:
             if "Create" in update:
-                _create_replica(table, update["Create"]["RegionName"])
+                _create_replica(table, update["Create"]["RegionName"], update["Create"].get("KMSMasterKeyId"))
             elif "Delete" in update:
                 _delete_replica(table, update["Delete"]["RegionName"])
     others = set(self.body) - {"TableName", "ReplicaUpdates"}
