@@ -1,19 +1,181 @@
-"""playbooks/provision.yml end to end on a fresh simulator, checked through boto3 (issue 4's must-shows):
-check mode on an empty account, the whole stack in three regions, a second run with changed=0,
-check mode on the provisioned stack, and a bad variable failing before any change."""
+"""playbooks/provision.yml and teardown.yml end to end on a fresh simulator, checked through boto3 (issue 4's
+must-shows): check mode on an empty account, the whole stack in three regions, a second run with changed=0,
+check mode on the provisioned stack, a bad variable failing before any change; then the teardown of that
+stack (one provision serves both: it is the slowest step of the suite) leaves nothing, and again changes nothing."""
 
 import json
+from pathlib import Path
 
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = yaml.safe_load((ROOT / "inventories/local/group_vars/all/app.yml").read_text())
 INVENTORY = "inventories/local"
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 HOME = "us-east-1"
+NAME = APP["app_name"]
+GONE_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 
 
 def app_vpcs(aws, region):
     return [v for v in aws("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")]
 
 
-def test_provision_three_regions_idempotent_and_check_mode(playbook, aws):
+def expected_sizes(region):
+    serving = APP["dr_strategy"] != "active_passive" or region == APP["home_region"]
+    if serving:
+        return APP["asg_min_size"], APP["asg_desired_capacity"]
+    return min(APP["asg_min_size"], APP["asg_standby_capacity"]), APP["asg_standby_capacity"]
+
+
+def check_region(aws, region):
+    ec2 = aws("ec2", region)
+    (vpc,) = [v for v in app_vpcs(aws, region) if v.get("Tags") and {t["Key"]: t["Value"] for t in v["Tags"]}.get("Application") == APP["app_name"]]
+    assert vpc["CidrBlock"] == APP["region_cidrs"][region]
+    vpc_id = vpc["VpcId"]
+    for attribute, key in (("enableDnsSupport", "EnableDnsSupport"), ("enableDnsHostnames", "EnableDnsHostnames")):
+        assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute=attribute)[key]["Value"] is True
+
+    subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+    tiers = {}
+    for subnet in subnets:
+        tier = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}.get("Tier")
+        tiers.setdefault(tier, []).append(subnet)
+    assert set(tiers) == {"public", "private"}
+    for tier, members in tiers.items():
+        assert len({s["AvailabilityZone"] for s in members}) >= 2, tier
+    assert all(s["MapPublicIpOnLaunch"] for s in tiers["public"])
+    assert not any(s["MapPublicIpOnLaunch"] for s in tiers["private"])
+
+    # Public subnets route to the internet gateway, private ones do not.
+    (igw,) = ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc_id]}])["InternetGateways"]
+    tables = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["RouteTables"]
+    routes_of = {}
+    for table in tables:
+        for association in table.get("Associations", []):
+            if association.get("SubnetId"):
+                routes_of[association["SubnetId"]] = {r.get("GatewayId") for r in table["Routes"]}
+    assert all(igw["InternetGatewayId"] in routes_of[s["SubnetId"]] for s in tiers["public"])
+    assert all(igw["InternetGatewayId"] not in routes_of[s["SubnetId"]] for s in tiers["private"])
+
+    groups = {
+        g["GroupName"]: g
+        for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["SecurityGroups"]
+    }
+    sg = {tier: groups[f"{APP['app_name']}-{tier}"] for tier in ("alb", "app", "db", "cache")}
+
+    def ingress(tier):
+        return {
+            (p["FromPort"], p["ToPort"], tuple(r["CidrIp"] for r in p["IpRanges"]), tuple(g["GroupId"] for g in p["UserIdGroupPairs"]))
+            for p in sg[tier]["IpPermissions"]
+        }
+
+    assert ingress("alb") == {(443, 443, ("0.0.0.0/0",), ()), (80, 80, ("0.0.0.0/0",), ())}
+    assert ingress("app") == {(8080, 8080, (), (sg["alb"]["GroupId"],))}
+    assert ingress("db") == {(3306, 3306, (), (sg["app"]["GroupId"],))}
+    assert ingress("cache") == {(6379, 6379, (), (sg["app"]["GroupId"],))}
+
+    elb = aws("elbv2", region)
+    (alb,) = elb.describe_load_balancers(Names=[f"{APP['app_name']}-alb"])["LoadBalancers"]
+    assert alb["Scheme"] == "internet-facing" and alb["VpcId"] == vpc_id
+    assert alb["SecurityGroups"] == [sg["alb"]["GroupId"]]
+    assert sorted(z["SubnetId"] for z in alb["AvailabilityZones"]) == sorted(s["SubnetId"] for s in tiers["public"])
+    (tg,) = elb.describe_target_groups(Names=[f"{APP['app_name']}-app"])["TargetGroups"]
+    assert tg["HealthCheckPath"] == "/health" and tg["Port"] == 8080
+    (listener,) = elb.describe_listeners(LoadBalancerArn=alb["LoadBalancerArn"])["Listeners"]
+    assert (listener["Protocol"], listener["Port"]) == ("HTTP", 80)  # no certificate set in inventories/local
+    rules = [r for r in elb.describe_rules(ListenerArn=listener["ListenerArn"])["Rules"] if not r["IsDefault"]]
+    assert [(c["Field"], c["Values"]) for r in rules for c in r["Conditions"]] == [("path-pattern", ["/health"])]
+    assert rules[0]["Actions"][0]["TargetGroupArn"] == tg["TargetGroupArn"]
+
+    scaling = aws("autoscaling", region)
+    (group,) = scaling.describe_auto_scaling_groups(AutoScalingGroupNames=[f"{APP['app_name']}-app"])["AutoScalingGroups"]
+    min_size, desired = expected_sizes(region)
+    assert (group["MinSize"], group["MaxSize"], group["DesiredCapacity"]) == (min_size, APP["asg_max_size"], desired)
+    assert sorted(group["VPCZoneIdentifier"].split(",")) == sorted(s["SubnetId"] for s in tiers["private"])
+    assert group["TargetGroupARNs"] == [tg["TargetGroupArn"]]
+    assert group["LaunchTemplate"]["LaunchTemplateName"] == f"{APP['app_name']}-app"
+    assert len(group["Instances"]) == desired
+    targets = elb.describe_target_health(TargetGroupArn=tg["TargetGroupArn"])["TargetHealthDescriptions"]
+    assert sorted(t["Target"]["Id"] for t in targets) == sorted(i["InstanceId"] for i in group["Instances"])
+    (policy,) = scaling.describe_policies(AutoScalingGroupName=group["AutoScalingGroupName"])["ScalingPolicies"]
+    assert policy["PolicyType"] == "TargetTrackingScaling"
+    config = policy["TargetTrackingConfiguration"]
+    assert config["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ASGAverageCPUUtilization"
+    assert config["TargetValue"] == 60
+
+
+def leftovers(aws):
+    """Everything of the application still in AWS, as readable strings (empty when all is gone)."""
+    found = []
+    for region in REGIONS:
+        ec2 = aws("ec2", region)
+        vpcs = [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"] if not v["IsDefault"]]
+        found += [f"{region} VPC {v}" for v in vpcs]
+        found += [f"{region} subnet {s['SubnetId']}" for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] in vpcs]
+        found += [f"{region} security group {g['GroupName']}" for g in ec2.describe_security_groups()["SecurityGroups"]
+                  if g["GroupName"].startswith(f"{NAME}-") or g["VpcId"] in vpcs]
+        found += [f"{region} launch template {t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]
+                  if t["LaunchTemplateName"].startswith(f"{NAME}-")]
+
+        elb = aws("elbv2", region)
+        found += [f"{region} ALB {lb['LoadBalancerName']}" for lb in elb.describe_load_balancers()["LoadBalancers"]]
+        found += [f"{region} target group {tg['TargetGroupName']}" for tg in elb.describe_target_groups()["TargetGroups"]]
+        found += [f"{region} ASG {g['AutoScalingGroupName']}"
+                  for g in aws("autoscaling", region).describe_auto_scaling_groups()["AutoScalingGroups"]]
+
+        rds = aws("rds", region)
+        found += [f"{region} DB instance {d['DBInstanceIdentifier']}" for d in rds.describe_db_instances()["DBInstances"]]
+        found += [f"{region} DB cluster {c['DBClusterIdentifier']}" for c in rds.describe_db_clusters()["DBClusters"]]
+        found += [f"{region} DB parameter group {p['DBParameterGroupName']}" for p in rds.describe_db_parameter_groups()["DBParameterGroups"]
+                  if p["DBParameterGroupName"].startswith(f"{NAME}-")]
+        found += [f"{region} DB subnet group {g['DBSubnetGroupName']}" for g in rds.describe_db_subnet_groups()["DBSubnetGroups"]
+                  if g["DBSubnetGroupName"].startswith(f"{NAME}-")]
+
+        cache = aws("elasticache", region)
+        found += [f"{region} replication group {g['ReplicationGroupId']}" for g in cache.describe_replication_groups()["ReplicationGroups"]]
+        found += [f"{region} cache subnet group {g['CacheSubnetGroupName']}" for g in cache.describe_cache_subnet_groups()["CacheSubnetGroups"]
+                  if g["CacheSubnetGroupName"].startswith(f"{NAME}-")]
+
+        cloudwatch = aws("cloudwatch", region)
+        found += [f"{region} alarm {a['AlarmName']}" for a in cloudwatch.describe_alarms(AlarmNamePrefix=f"{NAME}-")["MetricAlarms"]]
+        found += [f"{region} dashboard {d['DashboardName']}" for d in cloudwatch.list_dashboards(DashboardNamePrefix=f"{NAME}-")["DashboardEntries"]]
+        found += [f"{region} SNS topic {t['TopicArn']}" for t in aws("sns", region).list_topics()["Topics"]
+                  if t["TopicArn"].split(":")[-1].startswith(f"{NAME}-")]
+        found += [f"{region} SSM parameter {p['Name']}"
+                  for p in aws("ssm", region).get_parameters_by_path(Path=f"/{NAME}/", Recursive=True)["Parameters"]]
+
+        kms = aws("kms", region)
+        for key in kms.list_keys()["Keys"]:
+            meta = kms.describe_key(KeyId=key["KeyId"])["KeyMetadata"]
+            if meta["KeyManager"] == "CUSTOMER" and meta["KeyState"] not in GONE_KEY_STATES:
+                found.append(f"{region} KMS key {meta['KeyId']} ({meta['KeyState']})")
+        # AWS keeps an alias until its key is deleted: an alias on a key pending deletion goes with the key
+        found += [f"{region} KMS alias {a['AliasName']}" for a in kms.list_aliases()["Aliases"]
+                  if a["AliasName"].startswith(f"alias/{NAME}-")
+                  and kms.describe_key(KeyId=a["TargetKeyId"])["KeyMetadata"]["KeyState"] not in GONE_KEY_STATES]
+
+        found += [f"{region} DynamoDB table {t}" for t in aws("dynamodb", region).list_tables()["TableNames"] if t.startswith(f"{NAME}-")]
+        found += [f"{region} backup vault {v['BackupVaultName']}" for v in aws("backup", region).list_backup_vaults()["BackupVaultList"]
+                  if v["BackupVaultName"].startswith(f"{NAME}-")]
+        found += [f"{region} backup plan {p['BackupPlanName']}" for p in aws("backup", region).list_backup_plans()["BackupPlansList"]
+                  if p["BackupPlanName"].startswith(f"{NAME}-")]
+
+    found += [f"S3 bucket {b['Name']}" for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{NAME}-")]
+    found += [f"CloudFront distribution {d['Id']}"
+              for d in (aws("cloudfront").list_distributions()["DistributionList"].get("Items") or [])]
+    found += [f"Global Datastore {g['GlobalReplicationGroupId']}"
+              for g in aws("elasticache").describe_global_replication_groups()["GlobalReplicationGroups"]]
+    found += [f"global cluster {g['GlobalClusterIdentifier']}" for g in aws("rds").describe_global_clusters()["GlobalClusters"]]
+    route53 = aws("route53")
+    for zone in route53.list_hosted_zones()["HostedZones"]:
+        records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+        found.append(f"hosted zone {zone['Name']} with {len(records)} records")
+    found += [f"health check {c['Id']}" for c in route53.list_health_checks()["HealthChecks"]]
+    return found
+
+
+def test_provision_three_regions_idempotent_and_check_mode_then_teardown(playbook, aws):
     dry = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.failures() or dry.stderr[-2000:]
     assert all(app_vpcs(aws, region) == [] for region in REGIONS), "check mode created a VPC"
@@ -23,6 +185,7 @@ def test_provision_three_regions_idempotent_and_check_mode(playbook, aws):
 
     # networks, load balancers and auto scaling groups in every region
     for region in REGIONS:
+        check_region(aws, region)
         vpcs = app_vpcs(aws, region)
         assert len(vpcs) == 1, region
         subnets = aws("ec2", region).describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpcs[0]["VpcId"]]}])["Subnets"]
@@ -71,11 +234,47 @@ def test_provision_three_regions_idempotent_and_check_mode(playbook, aws):
         params = aws("ssm", region).get_parameters_by_path(Path="/shop/config/", Recursive=True)["Parameters"]
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in params}
         assert values.get("active_region") == HOME, (region, values)
+        assert values.get("bucket") == f"{NAME}-data-{region}", (region, values)
+
+    # data services (test_roles_data.py checks them in detail): a global table, a bucket per region, one distribution
+    for region in REGIONS:
+        assert f"{NAME}-sessions" in aws("dynamodb", region).list_tables()["TableNames"], region
+        assert [v for v in aws("backup", region).list_backup_vaults()["BackupVaultList"] if v["BackupVaultName"].startswith(f"{NAME}-")], region
+    assert len([b for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{NAME}-data-")]) == 3
+    assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
 
     again = playbook("playbooks/provision.yml", inventory=INVENTORY)
     assert again.rc == 0 and {host: s["changed"] for host, s in again.stats.items()} == {r: 0 for r in REGIONS}, again.stats
     checked = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert checked.rc == 0 and checked.changed() == 0, checked.stats
+
+    # teardown: refused without the confirmation, a plan in check mode, then nothing left, twice
+    provisioned = leftovers(aws)
+    assert any("DB instance" in item for item in provisioned) and any("Global Datastore" in item for item in provisioned)
+
+    # Without confirmation, or with another name: it fails before any change.
+    for extravars in ({}, {"teardown_confirm": f"not-{NAME}"}):
+        run = playbook("playbooks/teardown.yml", extravars=extravars, inventory=INVENTORY)
+        assert run.rc != 0 and run.changed() == 0, run.stats
+        assert any(f"teardown_confirm={NAME}" in msg for msg in run.failures()), run.failures()
+        assert leftovers(aws) == provisioned
+
+    run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, check=True, inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr
+    assert run.changed() > 0
+    assert leftovers(aws) == provisioned
+
+    run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr
+    assert set(run.stats) == set(REGIONS)
+    assert leftovers(aws) == []
+    # The primary database leaves a final snapshot by default (rds_skip_final_snapshot: false).
+    snapshots = aws("rds", HOME).describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith(f"{NAME}-db-final-")], snapshots
+
+    run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr
+    assert run.changed() == 0, [(host, name) for host in run.stats for name, result in run.results(host) if result.get("changed")]
 
 
 def test_bad_strategy_fails_before_any_change(playbook, aws):
