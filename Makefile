@@ -14,7 +14,7 @@ export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # Both cores: every xdist worker starts its own simulator.
 PYTEST_ARGS ?= -n 2 --durations=15
 
-.PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build
+.PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
 
 setup: $(STAMP) $(COLLECTION_LINK)
 
@@ -72,5 +72,18 @@ sim-stop:
 build: setup
 	$(BIN)/ansible-galaxy collection build --force
 
+# Timing figures, each on its own simulator on a free port (prints tables, asserts nothing).
+benchmark: setup
+	$(BIN)/python benchmarks/provision.py
+	$(BIN)/python benchmarks/failover.py
+
+# The AWX execution environment's build context (docs/awx.md): the collection tarball from the files git knows,
+# where execution-environment.yml picks it up, then ansible-builder create. Build the image from build/ee/context.
+ee-context: setup
+	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
+	git ls-files -co --exclude-standard | grep -v -E '^(tools|benchmarks|\.ci|build)/' | tar -cf - -T - | tar -xf - -C $$tmp; \
+	rm -rf build/ee; $(BIN)/ansible-galaxy collection build --output-path $(CURDIR)/build/ee $$tmp
+	$(BIN)/ansible-builder create -f execution-environment.yml --context build/ee/context --output-filename Containerfile
+
 clean:
-	rm -rf $(VENV) .collections .regionsim tests/output reports multiregion-dr-*.tar.gz
+	rm -rf $(VENV) .collections .regionsim tests/output reports build/ee multiregion-dr-*.tar.gz
