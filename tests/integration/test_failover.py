@@ -95,6 +95,9 @@ def assert_report(data, target, mode):
     for step in data["timeline"]:
         assert step["end"] >= step["start"] and step["seconds"] >= 0 and step["result"], step
     assert 0 < data["rto_seconds"] < 900
+    # the data services: the table's replication is reported (not gated); the table and bucket answer in the target
+    assert any(r["type"] == "dynamodb" and r["id"] == f"{APP}-sessions" for r in data["data_services_lag"]), data["data_services_lag"]
+    assert "tables and bucket answer there" in data["timeline"][STEPS.index("verify")]["result"]
     # a fenced old primary (planned) or an unreachable one (unplanned) is no writer: no split brain
     assert data["topology_after"]["writable_databases"] == [target] and data["topology_after"]["cache_primary"] == target
     if not data["resumed"]:
