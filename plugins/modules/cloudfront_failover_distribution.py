@@ -15,7 +15,8 @@ description:
     it cannot make a distribution fail over between origins.
   - CloudFront is global; the module talks to its endpoint whatever O(region) is.
   - An origin group has exactly two members (CloudFront's limit); list every region as an origin so that a
-    failover only changes the group's members. CloudFront fails over only GET, HEAD and OPTIONS requests, and a
+    failover only changes the group's members, and give a secondary origin whose DNS name spans the standby
+    regions to cover more than two regions. CloudFront fails over only GET, HEAD and OPTIONS requests, and a
     cache behavior that targets an origin group may allow no other methods, so the default cache behavior
     allows those three.
   - The distribution's other settings (aliases, certificate, logging, restrictions, ...) are kept as they are;
@@ -30,11 +31,14 @@ options:
     type: str
     required: true
   comment:
-    description: Comment of the distribution.
+    description: Comment of the distribution; empty for a new one, kept when omitted.
     type: str
-    default: ''
   origins:
-    description: Custom origins (e.g. the regional load balancers). Required with O(state=present).
+    description:
+      - Custom origins (e.g. the regional load balancers). Required to create the distribution; when omitted, the
+        distribution's origins are kept and only the origin group changes (what a failover does).
+      - The secondary may be a name that Route 53 resolves to several regions (weighted records with health
+        checks), so that one group of two members covers three or more regions (the cdn role's standby name).
     type: list
     elements: dict
     suboptions:
@@ -66,34 +70,37 @@ options:
       Required with O(state=present).
     type: str
   failover_status_codes:
-    description: HTTP status codes of the primary that make CloudFront try the secondary.
+    description:
+      - HTTP status codes of the primary that make CloudFront try the secondary.
+      - V([500, 502, 503, 504]) for a new distribution; kept when omitted.
     type: list
     elements: int
-    default: [500, 502, 503, 504]
   viewer_protocol_policy:
-    description: What viewers may use; HTTP requests are redirected to HTTPS or refused.
+    description:
+      - What viewers may use; HTTP requests are redirected to HTTPS or refused.
+      - V(redirect-to-https) for a new distribution; kept when omitted.
     type: str
     choices: [redirect-to-https, https-only]
-    default: redirect-to-https
   cache_policy_id:
-    description: Cache policy of the default cache behavior; the managed CachingDisabled policy by default (an API).
+    description:
+      - Cache policy of the default cache behavior.
+      - The managed CachingDisabled policy (C(4135ea2d-6df8-44a3-9df3-4b5a84be39ad), an API) for a new
+        distribution; kept when omitted.
     type: str
-    default: 4135ea2d-6df8-44a3-9df3-4b5a84be39ad
   origin_request_policy_id:
     description:
-      - Origin request policy of the default cache behavior; the managed AllViewerExceptHostHeader policy by
-        default (headers, cookies and query strings reach the origin, with the origin's own Host header).
+      - Origin request policy of the default cache behavior.
+      - The managed AllViewerExceptHostHeader policy (C(b689b0a8-53d0-40ab-baf2-68738e2966ac)) for a new
+        distribution (headers, cookies and query strings reach the origin, with the origin's own Host header);
+        kept when omitted.
     type: str
-    default: b689b0a8-53d0-40ab-baf2-68738e2966ac
   price_class:
-    description: CloudFront price class.
+    description: CloudFront price class; V(PriceClass_All) for a new distribution, kept when omitted.
     type: str
     choices: [PriceClass_All, PriceClass_200, PriceClass_100]
-    default: PriceClass_All
   enabled:
-    description: Whether the distribution serves requests.
+    description: Whether the distribution serves requests; V(true) for a new distribution, kept when omitted.
     type: bool
-    default: true
   tags:
     description: Tags of the distribution; tags not given are kept.
     type: dict
@@ -127,6 +134,13 @@ EXAMPLES = r"""
     tags:
       Application: shop
   run_once: true
+
+- name: After a failover to eu-west-1, send requests there first (origins kept, CloudFront deploys in the background)
+  multiregion.dr.cloudfront_failover_distribution:
+    caller_reference: shop-cdn
+    primary_origin: eu-west-1
+    secondary_origin: standby
+    wait: false
 """
 
 RETURN = r"""
@@ -171,6 +185,16 @@ from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTim
 
 FAILOVER_CODES = [400, 403, 404, 416, 500, 502, 503, 504]
 METHODS = ["GET", "HEAD", "OPTIONS"]
+# A new distribution's settings, for the options not given (an existing one keeps its own)
+NEW_DISTRIBUTION = {
+    "comment": "",
+    "failover_status_codes": [500, 502, 503, 504],
+    "viewer_protocol_policy": "redirect-to-https",
+    "cache_policy_id": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",  # managed CachingDisabled
+    "origin_request_policy_id": "b689b0a8-53d0-40ab-baf2-68738e2966ac",  # managed AllViewerExceptHostHeader
+    "price_class": "PriceClass_All",
+    "enabled": True,
+}
 # default cache behavior fields the module does not manage but keeps on update (the legacy
 # ForwardedValues/TTL fields are dropped: CloudFront refuses them beside a cache policy)
 KEPT_BEHAVIOR_FIELDS = ("TrustedSigners", "TrustedKeyGroups", "LambdaFunctionAssociations", "FunctionAssociations",
@@ -181,8 +205,29 @@ def listed(items):
     return {"Quantity": len(items), "Items": items}
 
 
-def desired_parts(params):
-    origins = [
+def current_settings(config, group_id):
+    """The settings a new distribution gets, or those an existing one has (for the options not given)."""
+    if not config:
+        return dict(NEW_DISTRIBUTION)
+    behavior = config.get("DefaultCacheBehavior", {})
+    groups = [g for g in config.get("OriginGroups", {}).get("Items") or [] if g["Id"] == group_id]
+    codes = groups[0]["FailoverCriteria"]["StatusCodes"].get("Items") if groups else None
+    return {
+        "comment": config.get("Comment", ""),
+        "failover_status_codes": [int(c) for c in codes] if codes else NEW_DISTRIBUTION["failover_status_codes"],
+        "viewer_protocol_policy": behavior.get("ViewerProtocolPolicy") or NEW_DISTRIBUTION["viewer_protocol_policy"],
+        "cache_policy_id": behavior.get("CachePolicyId") or NEW_DISTRIBUTION["cache_policy_id"],
+        "origin_request_policy_id": behavior.get("OriginRequestPolicyId") or NEW_DISTRIBUTION["origin_request_policy_id"],
+        "price_class": config.get("PriceClass") or NEW_DISTRIBUTION["price_class"],
+        "enabled": bool(config.get("Enabled")),
+    }
+
+
+def desired_parts(params, config=None):
+    """The managed parts of the distribution config: the options given, the current (or a new
+    distribution's) settings for those omitted, and the current origins when none are given."""
+    params = dict(params, **{k: v for k, v in current_settings(config, params["origin_group_id"]).items() if params[k] is None})
+    origins = config["Origins"]["Items"] if params["origins"] is None else [
         {
             "Id": o["id"],
             "DomainName": o["domain_name"],
@@ -253,25 +298,34 @@ def validate(module):
     params = module.params
     if params["state"] == "absent":
         return
-    for option in ("origins", "primary_origin", "secondary_origin"):
+    for option in ("primary_origin", "secondary_origin"):
         if not params[option]:
             module.fail_json(msg=f"{option} is required with state=present")
-    ids = [o["id"] for o in params["origins"]]
-    if len(set(ids)) != len(ids):
-        module.fail_json(msg=f"origins[].id must be unique, got {', '.join(ids)}")
+    if params["origins"] is not None:
+        if not params["origins"]:
+            module.fail_json(msg="origins is empty: give the origins, or omit the option to keep the distribution's own")
+        ids = [o["id"] for o in params["origins"]]
+        if len(set(ids)) != len(ids):
+            module.fail_json(msg=f"origins[].id must be unique, got {', '.join(ids)}")
+        check_members(module, ids)
+    if params["primary_origin"] == params["secondary_origin"]:
+        module.fail_json(msg=f"primary_origin and secondary_origin are both {params['primary_origin']!r}: an origin group needs two origins")
+    codes = params["failover_status_codes"]
+    if codes is not None and (not codes or [c for c in codes if c not in FAILOVER_CODES]):
+        module.fail_json(msg=f"failover_status_codes={params['failover_status_codes']} : CloudFront fails over on {FAILOVER_CODES} only")
+    for origin in params["origins"] or []:
+        if not 1 <= origin["read_timeout"] <= 60:
+            module.fail_json(msg=f"origins[{origin['id']}].read_timeout={origin['read_timeout']} must be 1 to 60 seconds")
+
+
+def check_members(module, ids):
+    """The group's members and id against the origin ids (given, or the distribution's own)."""
+    params = module.params
     for option in ("primary_origin", "secondary_origin"):
         if params[option] not in ids:
             module.fail_json(msg=f"{option}={params[option]!r} is not one of the origins: {', '.join(ids)}")
-    if params["primary_origin"] == params["secondary_origin"]:
-        module.fail_json(msg=f"primary_origin and secondary_origin are both {params['primary_origin']!r}: an origin group needs two origins")
     if params["origin_group_id"] in ids:
         module.fail_json(msg=f"origin_group_id={params['origin_group_id']!r} is also an origin id")
-    bad = [c for c in params["failover_status_codes"] if c not in FAILOVER_CODES]
-    if bad or not params["failover_status_codes"]:
-        module.fail_json(msg=f"failover_status_codes={params['failover_status_codes']} : CloudFront fails over on {FAILOVER_CODES} only")
-    for origin in params["origins"]:
-        if not 1 <= origin["read_timeout"] <= 60:
-            module.fail_json(msg=f"origins[{origin['id']}].read_timeout={origin['read_timeout']} must be 1 to 60 seconds")
 
 
 def find(cf, caller_reference):
@@ -286,7 +340,7 @@ def find(cf, caller_reference):
 def main():
     argument_spec = dict(
         caller_reference=dict(type="str", required=True),
-        comment=dict(type="str", default=""),
+        comment=dict(type="str"),
         origins=dict(type="list", elements="dict", options=dict(
             id=dict(type="str", required=True),
             domain_name=dict(type="str", required=True),
@@ -296,12 +350,12 @@ def main():
         origin_group_id=dict(type="str", default="failover"),
         primary_origin=dict(type="str"),
         secondary_origin=dict(type="str"),
-        failover_status_codes=dict(type="list", elements="int", default=[500, 502, 503, 504]),
-        viewer_protocol_policy=dict(type="str", choices=["redirect-to-https", "https-only"], default="redirect-to-https"),
-        cache_policy_id=dict(type="str", default="4135ea2d-6df8-44a3-9df3-4b5a84be39ad"),
-        origin_request_policy_id=dict(type="str", default="b689b0a8-53d0-40ab-baf2-68738e2966ac"),
-        price_class=dict(type="str", choices=["PriceClass_All", "PriceClass_200", "PriceClass_100"], default="PriceClass_All"),
-        enabled=dict(type="bool", default=True),
+        failover_status_codes=dict(type="list", elements="int"),
+        viewer_protocol_policy=dict(type="str", choices=["redirect-to-https", "https-only"]),
+        cache_policy_id=dict(type="str"),
+        origin_request_policy_id=dict(type="str"),
+        price_class=dict(type="str", choices=["PriceClass_All", "PriceClass_200", "PriceClass_100"]),
+        enabled=dict(type="bool"),
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         wait=dict(type="bool", default=True),
@@ -349,7 +403,11 @@ def main():
             cf.delete_distribution(Id=dist_id, IfMatch=cf.get_distribution(Id=dist_id)["ETag"])
             module.exit_json(changed=True, plan=plan, status="absent", statuses_seen=seen, diff={"before": before, "after": {}})
 
-        want = desired_parts(params)
+        if params["origins"] is None:
+            if not dist_id:
+                module.fail_json(msg=f"no distribution with caller_reference={reference!r} exists: give origins to create it")
+            check_members(module, [o["Id"] for o in config["Origins"].get("Items") or []])
+        want = desired_parts(params, config)
         if not dist_id:
             plan.append(f"create distribution {reference} failing over from {params['primary_origin']} to {params['secondary_origin']}")
             dist = None

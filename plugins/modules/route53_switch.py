@@ -18,8 +18,10 @@ description:
     C(PRIMARY) becomes C(SECONDARY). Both keep their set identifiers, alias targets, values and health checks.
     The batch deletes both records with their exact current values and creates them with the roles swapped,
     so it is applied atomically and fails as a whole if someone changed the records since they were read.
-  - Weighted routing (O(routing=weighted)) - the record set of O(target_region) gets weight 100 and all others 0,
-    with one C(UPSERT) per record whose weight changes.
+  - Weighted routing (O(routing=weighted)) - the record set of O(target_region) gets weight O(target_weight) (100)
+    and all others O(other_weight) (0), with one C(UPSERT) per record whose weight changes. With O(target_weight=0)
+    and O(other_weight=100) the name sends traffic anywhere but the target while another region is healthy, as
+    the standby name behind a CloudFront origin group does (the cdn role).
   - Simple routing (O(routing=simple)) - the single record gets the alias target or values of
     O(targets[target_region]) with an C(UPSERT) (it is created when missing).
   - How a record set maps to a region, first rule that applies - (1) with O(set_identifiers), only that map is used;
@@ -69,6 +71,16 @@ options:
       - Each value is either an alias target C({dns_name, hosted_zone_id, evaluate_target_health}) or
         C({value, ttl}) where C(value) is one value or a list (C(ttl) defaults to 60).
     type: dict
+  target_weight:
+    description:
+      - For weighted routing only - the weight of the target's record set (0 to 255).
+    type: int
+    default: 100
+  other_weight:
+    description:
+      - For weighted routing only - the weight of every other record set (0 to 255); it must differ from O(target_weight).
+    type: int
+    default: 0
   set_identifiers:
     description:
       - An explicit map of region name to C(SetIdentifier) for failover and weighted records. When given, it is the only
@@ -315,12 +327,12 @@ def plan_failover(records, target_region, set_identifiers, regions, name, rtype)
     return [c for c in changes if c["Action"] == "DELETE"] + [c for c in changes if c["Action"] == "CREATE"]
 
 
-def plan_weighted(records, target_region, set_identifiers, regions, name, rtype):
-    """UPSERTs that give the target's record set weight 100 and every other 0."""
+def plan_weighted(records, target_region, set_identifiers, regions, name, rtype, target_weight=100, other_weight=0):
+    """UPSERTs that give the target's record set target_weight and every other other_weight."""
     target = target_record(records, target_region, set_identifiers, regions, name, rtype)
     changes = []
     for record in records:
-        weight = 100 if record is target else 0
+        weight = target_weight if record is target else other_weight
         if record.get("Weight") != weight:
             changed = copy.deepcopy(record)
             changed["Weight"] = weight
@@ -434,7 +446,7 @@ class Switch:
         if routing == "failover":
             return plan_failover(*args)
         if routing == "weighted":
-            return plan_weighted(*args)
+            return plan_weighted(*args, target_weight=p["target_weight"], other_weight=p["other_weight"])
         return plan_simple(records, p["target_region"], p["targets"], name, rtype)
 
     def routing(self, records, name, rtype, zone_id):
@@ -523,6 +535,8 @@ def main():
         target_region=dict(type="str", required=True),
         routing=dict(type="str", choices=["auto", "failover", "weighted", "simple"], default="auto"),
         targets=dict(type="dict"),
+        target_weight=dict(type="int", default=100),
+        other_weight=dict(type="int", default=0),
         set_identifiers=dict(type="dict"),
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=1800),
@@ -544,6 +558,11 @@ def main():
         error = check_targets(params["targets"], regions)
         if error:
             module.fail_json(msg=error)
+    for option in ("target_weight", "other_weight"):
+        if not 0 <= params[option] <= 255:
+            module.fail_json(msg=f"{option}={params[option]} must be a Route 53 weight, 0 to 255")
+    if params["target_weight"] == params["other_weight"]:
+        module.fail_json(msg=f"target_weight and other_weight are both {params['target_weight']}: the switch would send no traffic anywhere in particular")
     check_non_negative(module, "wait_timeout", params["wait_timeout"])
     if params["poll_interval"] <= 0:
         module.fail_json(msg=f"poll_interval={params['poll_interval']!r} must be a number above 0")

@@ -128,6 +128,18 @@ def test_distribution_create_rerun_failover_change_and_delete(module, aws, sim):
     (group,) = config["OriginGroups"]["Items"]
     assert [m["OriginId"] for m in group["Members"]["Items"]] == ["us-west-2", "eu-west-1"]
 
+    # A failover names only the members: the origins are kept, and it need not wait for the deployment
+    members_only = {"caller_reference": "shop-cdn", "primary_origin": "eu-west-1", "secondary_origin": "us-east-1", "wait": False}
+    bad = module("cloudfront_failover_distribution", dict(members_only, secondary_origin="standby"))
+    assert bad["failed"] and "secondary_origin='standby' is not one of the origins: us-east-1, us-west-2, eu-west-1" in bad["msg"], bad
+    switched = module("cloudfront_failover_distribution", members_only)
+    assert switched["changed"] and switched["status"] == "InProgress" and switched["statuses_seen"] == [], switched
+    config = cf.get_distribution_config(Id=made["distribution_id"])["DistributionConfig"]
+    assert [m["OriginId"] for m in config["OriginGroups"]["Items"][0]["Members"]["Items"]] == ["eu-west-1", "us-east-1"]
+    assert [o["DomainName"] for o in config["Origins"]["Items"]] == [o["domain_name"] for o in DISTRIBUTION["origins"]]
+    assert config["Comment"] == "shop"
+    assert not module("cloudfront_failover_distribution", dict(members_only, comment="shop"))["changed"]
+
     gone = module("cloudfront_failover_distribution", {"caller_reference": "shop-cdn", "state": "absent", "poll_interval": 0.1})
     assert gone["changed"] and "InProgress" in gone["statuses_seen"], gone
     assert cf.list_distributions()["DistributionList"]["Quantity"] == 0
@@ -139,8 +151,9 @@ def test_distribution_create_rerun_failover_change_and_delete(module, aws, sim):
         (dict(DISTRIBUTION, secondary_origin="ap-south-1"), "secondary_origin='ap-south-1'"),
         (dict(DISTRIBUTION, secondary_origin="us-east-1"), "both 'us-east-1'"),
         (dict(DISTRIBUTION, failover_status_codes=[500, 501]), "501"),
+        ({k: v for k, v in DISTRIBUTION.items() if k != "origins"}, "no distribution with caller_reference='shop-cdn' exists: give origins"),
     ],
-    ids=["unknown-origin", "same-origin", "bad-status-code"],
+    ids=["unknown-origin", "same-origin", "bad-status-code", "no-origins-to-create"],
 )
 def test_distribution_bad_input_fails_before_any_change(module, aws, args, named):
     result = module("cloudfront_failover_distribution", args)

@@ -116,6 +116,14 @@ def test_weighted_by_region_named_set_identifiers(run, aws, dns):
     assert records["eu-west-1"]["HealthCheckId"] == dns["checks"]["eu-west-1"]
     assert run(args)["changed"] is False
 
+    # A standby name: every region but the target (the cdn role's origin-group secondary)
+    away = {**args, "target_weight": 0, "other_weight": 100}
+    moved = run(away)
+    assert moved["changed"] is True and len(moved["change_batch"]) == 3, moved
+    records = record_sets(aws, dns["zone_id"], f"www.{ZONE}.")
+    assert {k: r["Weight"] for k, r in records.items()} == {"us-east-1": 100, "us-west-2": 100, "eu-west-1": 0}
+    assert run(away)["changed"] is False
+
 
 def test_weighted_cname_with_set_identifiers_map(run, aws, dns):
     args = {"hosted_zone": f"/hostedzone/{dns['zone_id']}", "record_name": "api", "record_type": "CNAME", "routing": "weighted",
@@ -159,6 +167,8 @@ BAD_INPUTS = [
     ({"targets": {"us-west-2": {"dns_name": "x.example.net"}}}, "targets[us-west-2] has dns_name but no hosted_zone_id"),
     ({"set_identifiers": {"eu-west-1": "primary"}}, "set_identifiers has no entry for target_region=us-west-2"),
     ({"wait_timeout": -1}, "wait_timeout=-1 must be a number of 0 or more"),
+    ({"target_weight": 256}, "target_weight=256 must be a Route 53 weight, 0 to 255"),
+    ({"target_weight": 0, "other_weight": 0}, "target_weight and other_weight are both 0"),
 ]
 
 
