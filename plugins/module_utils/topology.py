@@ -27,6 +27,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     client,
     is_unreachable,
     known_regions,
+    paginate,
 )
 
 AURORA_ENGINES = ("aurora-mysql", "aurora-postgresql")
@@ -222,10 +223,11 @@ def dns_routing(records):
     records: record_view() dicts with "healthy" (True, False, or None when unchecked/unknown).
     Route 53 answers with healthy records only, and treats all records as healthy when every
     one of them is unhealthy. Returns policy, configured_region (where traffic goes when all is
-    healthy), active_regions, active_region (the single region, or None when traffic is spread).
+    healthy; configured_regions when that is several), active_regions, active_region (the single
+    region, or None when traffic is spread).
     """
     if not records:
-        return {"policy": None, "configured_region": None, "active_regions": [], "active_region": None}
+        return {"policy": None, "configured_region": None, "configured_regions": [], "active_regions": [], "active_region": None}
 
     def alive(group):
         return [r for r in group if r.get("healthy") is not False]
@@ -261,6 +263,7 @@ def dns_routing(records):
     return {
         "policy": policy,
         "configured_region": configured[0] if len(configured) == 1 and all(r["region"] for r in preferred) else None,
+        "configured_regions": configured,
         "active_regions": _distinct(r["region"] for r in active),
         "active_region": top_regions[0] if len(top_regions) == 1 and all(r["region"] for r in top) else None,
     }
@@ -479,26 +482,83 @@ def _health_status(route53, health_check_id):
     return dict(health_from_observations(observations), id=health_check_id)
 
 
-def _route53_view(module, regions, dns, health_check_ids):
-    """DNS records and health checks (Route 53 is global: it answers during a regional outage)."""
-    out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None}
-    if not dns and not health_check_ids:
+def _find_distribution(cloudfront, caller_reference):
+    """(summary, config) of the distribution with that caller reference, or (None, None)."""
+    for item in (paginate(cloudfront, "list_distributions").get("DistributionList") or {}).get("Items") or []:
+        config = cloudfront.get_distribution_config(Id=item["Id"], aws_retry=True)["DistributionConfig"]
+        if config.get("CallerReference") == caller_reference:
+            return item, config
+    return None, None
+
+
+def origin_region(origin, regions):
+    """The region an origin serves: its id when that is a region name, else a region label in its DNS name."""
+    if origin.get("Id") in regions:
+        return origin["Id"]
+    return region_in_text(origin.get("Id"), regions) or region_in_text(origin.get("DomainName"), regions)
+
+
+def cdn_view(item, config, group_id, regions):
+    """The distribution's origin group reduced to regions: primary origin and secondary (origin, DNS name)."""
+    origins = {o["Id"]: o for o in (config.get("Origins") or {}).get("Items") or []}
+    groups = [g for g in (config.get("OriginGroups") or {}).get("Items") or [] if g["Id"] == group_id]
+    members = [m["OriginId"] for m in (groups[0]["Members"].get("Items") or [])] if groups else []
+    primary, secondary = (members + [None, None])[:2]
+    region_origins = {}
+    for origin_id in sorted(origins, key=lambda i: i not in regions):  # an id that is the region name first
+        region = origin_region(origins[origin_id], regions)
+        if region:
+            region_origins.setdefault(region, origin_id)
+    return {
+        "distribution_id": item["Id"],
+        "domain_name": item.get("DomainName"),
+        "status": item.get("Status"),
+        "enabled": bool(config.get("Enabled")),
+        "origin_group_id": group_id if groups else None,
+        "primary_origin": primary,
+        "primary_region": origin_region(origins[primary], regions) if primary in origins else None,
+        "secondary_origin": secondary,
+        "secondary_domain_name": origins[secondary]["DomainName"] if secondary in origins else None,
+        "secondary_region": origin_region(origins[secondary], regions) if secondary in origins else None,
+        "region_origins": region_origins,
+    }
+
+
+def _route53_view(module, regions, dns, health_check_ids, cdn=None):
+    """DNS records and health checks (Route 53 is global: it answers during a regional outage), and the
+    CloudFront distribution's origin group (global too) with where its secondary's name sends traffic."""
+    out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None, "cdn": None, "cdn_error": None}
+    if not dns and not health_check_ids and not cdn:
         return out
     try:
         route53 = client(module, "route53", regions[0])
+        zone_id = None
         if dns:
             zone_id = _zone_id(route53, dns["hosted_zone"], dns.get("private_zone") or False)
             out["zone_id"] = zone_id
             out["records"] = [record_view(r, regions) for r in _record_sets(route53, zone_id, dns["record_name"], dns.get("record_type") or "A")]
+        standby = []
+        if cdn:
+            try:
+                item, config = _find_distribution(client(module, "cloudfront", "us-east-1"), cdn["caller_reference"])
+            except Exception as exc:  # pylint: disable=broad-except
+                if not is_unreachable(exc) and not isinstance(exc, botocore.exceptions.ClientError):
+                    raise
+                item, config, out["cdn_error"] = None, None, f"CloudFront: {_error_text(exc)}"
+            if item:
+                out["cdn"] = cdn_view(item, config, cdn.get("origin_group_id") or "failover", regions)
+                name = out["cdn"]["secondary_domain_name"]
+                if zone_id and not out["cdn"]["secondary_region"] and name and normalize_name(name).endswith("." + normalize_name(dns["hosted_zone"])):
+                    standby = [record_view(r, regions) for r in _record_sets(route53, zone_id, name, "A")]
         checks = dict(health_check_ids or {})
-        for record in out["records"]:
+        for record in out["records"] + standby:
             if record["region"] in regions and record["health_check_id"]:
                 checks.setdefault(record["region"], record["health_check_id"])
         statuses = {}
         for region, check_id in checks.items():
             statuses.setdefault(check_id, _health_status(route53, check_id))
             out["health"][region] = statuses[check_id]
-        for record in out["records"]:
+        for record in out["records"] + standby:
             check_id = record["health_check_id"]
             if check_id:
                 status = statuses.get(check_id) or statuses.setdefault(check_id, _health_status(route53, check_id))
@@ -507,6 +567,13 @@ def _route53_view(module, regions, dns, health_check_ids):
             else:
                 record["health"], record["healthy"] = None, None
         out["routing"] = dns_routing(out["records"])
+        if out["cdn"]:
+            routing = dns_routing(standby)
+            out["cdn"]["secondary_routing"] = dict(routing, records=standby) if standby else None
+            # in the order of `regions`, not of the records (Route 53 lists them by set identifier)
+            out["cdn"]["secondary_regions"] = (
+                [out["cdn"]["secondary_region"]] if out["cdn"]["secondary_region"]
+                else [r for r in regions if r in routing["active_regions"]])
     except Exception as exc:  # pylint: disable=broad-except
         # Route 53 out of reach is reported; a wrong zone or name is the caller's error (raised)
         if not is_unreachable(exc):
@@ -515,12 +582,12 @@ def _route53_view(module, regions, dns, health_check_ids):
     return out
 
 
-def discover(module, regions, database=None, cache=None, dns=None, health_check_ids=None):
+def discover(module, regions, database=None, cache=None, dns=None, health_check_ids=None, cdn=None):
     """The live topology (see the topology_info module's RETURN for the shape)."""
     watch = Stopwatch()
     with ThreadPoolExecutor(max_workers=len(regions) + 1) as pool:
         futures = {region: pool.submit(_probe_region, module, region, database, cache) for region in regions}
-        r53_future = pool.submit(_route53_view, module, regions, dns, health_check_ids)
+        r53_future = pool.submit(_route53_view, module, regions, dns, health_check_ids, cdn)
         probed = {region: future.result() for region, future in futures.items()}
         try:
             r53 = r53_future.result()
@@ -574,6 +641,15 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
     unmapped = [r["set_identifier"] or r["target"] for r in r53["records"] if r["region"] not in regions]
     if unmapped:
         notes.append(f"DNS records not mapped to one of the regions: {', '.join(unmapped)}")
+    edge = r53["cdn"]
+    if cdn and r53["cdn_error"]:
+        notes.append(r53["cdn_error"])
+    elif cdn and not edge and not r53["error"]:
+        notes.append(f"no CloudFront distribution with caller reference {cdn['caller_reference']}")
+    if edge:
+        # CloudFront retries on the secondary when the primary fails: a region that is out or unhealthy
+        primary = edge["primary_region"]
+        edge["serving_regions"] = [primary] if primary and per_region.get(primary, {}).get("healthy") else edge["secondary_regions"]
     compared = ([summary["primary_region"]] if database else []) + ([cache_primary_region] if cache else []) + ([routing["active_region"]] if dns else [])
     return {
         "regions": per_region,
@@ -582,6 +658,7 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
         "cache_primary_region": cache_primary_region,
         "dns_active_region": routing["active_region"] if dns else None,
         "dns": dict(routing, zone_id=r53.get("zone_id"), records=r53["records"]) if dns else None,
+        "cdn": edge if cdn else None,
         "consistent": consistent(compared) and not summary["split_brain"],
         "reachable_regions": reachable,
         "unreachable_regions": [r for r in regions if r not in reachable],

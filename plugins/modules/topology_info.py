@@ -105,6 +105,23 @@ options:
         type: str
         default: A
         choices: [A, AAAA, CNAME]
+  cdn:
+    description:
+      - The CloudFront distribution in front of the regions (CloudFront is global and answers during a regional
+        outage). Omit to skip it.
+      - Reports the origin group's primary origin and region, and where its secondary sends requests - a region's
+        origin, or a name in O(dns.hosted_zone) (the dns role's standby name) whose records Route 53 resolves with
+        the regions' health checks, as for O(dns).
+    type: dict
+    suboptions:
+      caller_reference:
+        description: The distribution's caller reference (the cdn role's is C(<app_name>-cdn)).
+        type: str
+        required: true
+      origin_group_id:
+        description: Id of the origin group of the default cache behavior.
+        type: str
+        default: failover
   health_check_ids:
     description:
       - Route 53 health check id for each region (region name -> id). Regions missing here use the
@@ -135,6 +152,8 @@ EXAMPLES = r"""
     dns:
       hosted_zone: example.com
       record_name: app.example.com
+    cdn:
+      caller_reference: shop-cdn
     connect_timeout: 3
   register: topology
 
@@ -246,6 +265,10 @@ dns:
     configured_region:
       description: Where traffic goes when every record is healthy (the failover PRIMARY, the highest weight).
       type: str
+    configured_regions:
+      description: Every region that gets traffic when all records are healthy (several for equal top weights).
+      type: list
+      elements: str
     active_regions:
       description: Every region receiving traffic now.
       type: list
@@ -264,6 +287,24 @@ dns:
            "zone_id": "Z123", "records": [{"set_identifier": "primary", "failover": "PRIMARY", "weight": null, "latency_region": null,
            "target": "web-1.us-east-1.elb.amazonaws.com", "alias": true, "health_check_id": "abcd", "region": "us-east-1",
            "health": "unhealthy", "healthy": false}]}
+cdn:
+  description:
+    - The CloudFront distribution's origin group; V(null) without O(cdn) or when no distribution has the caller
+      reference (RV(notes) says so).
+    - C(primary_region) is the region of the primary origin; C(secondary_regions) where the secondary sends requests
+      now (its region, or the healthy regions its DNS name resolves to, with the routing in C(secondary_routing));
+      C(serving_regions) where requests end up now - the primary region while it is healthy, else the secondary's;
+      C(region_origins) the origin id of each region.
+  returned: always
+  type: dict
+  sample: {"distribution_id": "E2QWRUHAPOMQZL", "domain_name": "d111111abcdef8.cloudfront.net", "status": "Deployed",
+           "enabled": true, "origin_group_id": "failover", "primary_origin": "us-east-1", "primary_region": "us-east-1",
+           "secondary_origin": "standby", "secondary_domain_name": "standby.api.shop.example.com", "secondary_region": null,
+           "secondary_regions": ["us-west-2", "eu-west-1"], "serving_regions": ["us-west-2", "eu-west-1"],
+           "region_origins": {"us-east-1": "us-east-1", "us-west-2": "us-west-2", "eu-west-1": "eu-west-1"},
+           "secondary_routing": {"policy": "weighted", "configured_region": null, "configured_regions": ["us-west-2", "eu-west-1"],
+                                 "active_regions": ["us-west-2", "eu-west-1"],
+                                 "active_region": null, "records": []}}
 consistent:
   description:
     - Whether the database primary, cache primary and DNS target (those asked for) are all known and in one region,
@@ -377,6 +418,13 @@ def main():
                 record_type=dict(type="str", default="A", choices=["A", "AAAA", "CNAME"]),
             ),
         ),
+        cdn=dict(
+            type="dict",
+            options=dict(
+                caller_reference=dict(type="str", required=True),
+                origin_group_id=dict(type="str", default="failover"),
+            ),
+        ),
         health_check_ids=dict(type="dict"),
     )
     argument_spec.update(CONNECTION_ARGUMENT_SPEC)
@@ -390,6 +438,7 @@ def main():
         cache=params["cache"],
         dns=params["dns"],
         health_check_ids=params["health_check_ids"],
+        cdn=params["cdn"],
     )
     module.exit_json(changed=False, **result)
 

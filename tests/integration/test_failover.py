@@ -19,6 +19,8 @@ FAILOVER = "playbooks/failover.yml"
 APP = "shop"
 ZONE = "shop.example.com."
 RECORD = "api.shop.example.com."
+STANDBY = "standby.api.shop.example.com."
+REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 OWNER = "tester@ci"
 STEPS = ["preflight", "database", "cache", "capacity", "dns", "config", "verify"]
 READS = ("Describe", "List", "Get")
@@ -55,11 +57,21 @@ def report(tmp_path, target):
     return json.loads(found[-1].read_text())
 
 
-def weights(aws):
+def weights(aws, name=RECORD):
     r53 = aws("route53")
     zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
     records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD and "Weight" in r}
+    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == name and "Weight" in r}
+
+
+def origin_group(aws):
+    """The CDN's origin group members, and the secondary's domain name."""
+    cf = aws("cloudfront")
+    (item,) = cf.list_distributions()["DistributionList"]["Items"]
+    config = cf.get_distribution_config(Id=item["Id"])["DistributionConfig"]
+    members = [m["OriginId"] for m in config["OriginGroups"]["Items"][0]["Members"]["Items"]]
+    domains = {o["Id"]: o["DomainName"] for o in config["Origins"]["Items"]}
+    return members, domains[members[1]]
 
 
 def lock_record(aws):
@@ -77,7 +89,10 @@ def assert_active(aws, target, reachable):
     datastore = aws("elasticache", target).describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]
     roles = {m["ReplicationGroupRegion"]: m["Role"] for m in datastore["Members"]}
     assert roles[target] == "PRIMARY" and list(roles.values()).count("PRIMARY") == 1, roles
-    assert weights(aws) == {region: (100 if region == target else 0) for region in ("us-east-1", "us-west-2", "eu-west-1")}
+    assert weights(aws) == {region: (100 if region == target else 0) for region in REGIONS}
+    # the CDN tries the target first, then the standby name, which answers with every other region
+    assert origin_group(aws) == ([target, "standby"], STANDBY.rstrip("."))
+    assert weights(aws, STANDBY) == {region: (0 if region == target else 100) for region in REGIONS}
     group = aws("autoscaling", target).describe_auto_scaling_groups(AutoScalingGroupNames=[f"{APP}-app"])["AutoScalingGroups"][0]
     assert (group["MinSize"], group["DesiredCapacity"]) == (2, 2)
     assert sum(i["LifecycleState"] == "InService" for i in group["Instances"]) == 2
@@ -104,9 +119,18 @@ def assert_report(data, target, mode):
         assert data["topology_before"]["writable_databases"] in ([], ["us-east-1"])
 
 
+def cdn_line(status):
+    lines = status.result("Show the status", host="us-east-1")["msg"]
+    return next(line for line in lines if line.startswith("CDN "))
+
+
 def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tmp_path):
     provision(playbook)
     sim.outage("us-east-1")
+    # the CDN's origin group covers the three regions: us-east-1 is out, so requests end up in the two others
+    status = playbook("playbooks/status.yml", inventory=INVENTORY)
+    assert cdn_line(status).endswith("primary origin us-east-1, then standby.api.shop.example.com (us-west-2, eu-west-1); "
+                                     "requests end up in us-west-2, eu-west-1"), cdn_line(status)
 
     # bad input, each refused before any change
     refused(playbook, sim, tmp_path, "no target given")
@@ -131,6 +155,8 @@ def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tm
     plan = dry.result("Show the plan", host="us-east-1")["msg"]
     assert "(unplanned)" in plan[0] and "check mode" in plan[0], plan
     assert any(line.startswith("2a. database: unplanned promotion of shop-db in eu-west-1") for line in plan), plan
+    assert any(line.startswith("3. dns: ") and "cdn: primary origin eu-west-1" in line
+               and "standby name standby.api.shop.example.com weight 0 on eu-west-1" in line for line in plan), plan
     assert changes_since(sim, since) == []
 
     # the failover: outage of us-east-1, auto picks unplanned; force=true overrides bob's cool-down
@@ -165,6 +191,8 @@ def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tm
     assert any(line.startswith("us-east-1: UNREACHABLE") for line in lines), lines
     assert any(line.startswith("lag us-west-2 rds shop-db") for line in lines), lines
     assert any(line.startswith("lock: free, last: failover to eu-west-1 by " + OWNER) and "cool-down" in line for line in lines), lines
+    assert cdn_line(status).endswith("primary origin eu-west-1, then standby.api.shop.example.com (us-west-2); "
+                                     "requests end up in eu-west-1"), lines
 
 
 def test_planned_failover_fences_the_old_primary(playbook, sim, aws, tmp_path):

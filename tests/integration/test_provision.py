@@ -226,6 +226,25 @@ def test_provision_three_regions_idempotent_and_check_mode_then_teardown(playboo
     records = [r for r in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
                if r["Name"] == "api.shop.example.com." and r["Type"] == "A"]
     assert {r["SetIdentifier"]: r["Weight"] for r in records} == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
+    check_ids = {c["HealthCheckConfig"]["FullyQualifiedDomainName"]: c["Id"] for c in checks}
+    alb_names = {region: aws("elbv2", region).describe_load_balancers()["LoadBalancers"][0]["DNSName"] for region in REGIONS}
+
+    # CDN: the origin group's secondary is the standby name, which Route 53 answers with the healthy regions but
+    # the home one (weight 0), each record with its region's health check: one group covers the three regions
+    cf = aws("cloudfront")
+    (dist,) = cf.list_distributions()["DistributionList"]["Items"]
+    config = cf.get_distribution_config(Id=dist["Id"])["DistributionConfig"]
+    origins = {o["Id"]: o["DomainName"] for o in config["Origins"]["Items"]}
+    assert origins == {**alb_names, "standby": "standby.api.shop.example.com"}
+    (group,) = config["OriginGroups"]["Items"]
+    assert [m["OriginId"] for m in group["Members"]["Items"]] == [HOME, "standby"]
+    standby = [r for r in r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+               if r["Name"] == "standby.api.shop.example.com." and r["Type"] == "A"]
+    assert {r["SetIdentifier"]: r["Weight"] for r in standby} == {"us-east-1": 0, "us-west-2": 100, "eu-west-1": 100}
+    for record in standby:
+        region = record["SetIdentifier"]
+        assert record["AliasTarget"]["DNSName"].rstrip(".").lower() == alb_names[region].lower(), record
+        assert record["HealthCheckId"] == check_ids[alb_names[region]], record
 
     # monitoring and configuration
     assert aws("cloudwatch", HOME).list_dashboards()["DashboardEntries"]

@@ -17,7 +17,9 @@ APP = yaml.safe_load((ROOT / "inventories/local/group_vars/all/app.yml").read_te
 NAME = APP["app_name"]
 TABLE = f"{NAME}-sessions"
 ORIGINS = {region: f"origin-{region}.{APP['dns_zone']}" for region in REGIONS}
-EXTRAVARS = {"cdn_origin_domain_names": ORIGINS}
+STANDBY = f"standby.{APP['dns_record']}"
+# The dns role (not in this playbook) names the standby origin in a full provision.
+EXTRAVARS = {"cdn_origin_domain_names": ORIGINS, "cdn_standby_domain_name": STANDBY}
 
 
 def bucket(region):
@@ -135,10 +137,10 @@ def check_cdn(aws):
     config = cf.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
     assert config["CallerReference"] == f"{NAME}-cdn" and config["Enabled"] is True
     origins = {o["Id"]: o for o in config["Origins"]["Items"]}
-    assert {i: o["DomainName"] for i, o in origins.items()} == ORIGINS
+    assert {i: o["DomainName"] for i, o in origins.items()} == {**ORIGINS, "standby": STANDBY}
     assert all(o["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only" for o in origins.values())
     (group,) = config["OriginGroups"]["Items"]
-    assert [m["OriginId"] for m in group["Members"]["Items"]] == ["us-east-1", "us-west-2"]
+    assert [m["OriginId"] for m in group["Members"]["Items"]] == ["us-east-1", "standby"]
     assert sorted(group["FailoverCriteria"]["StatusCodes"]["Items"]) == [500, 502, 503, 504]
     behavior = config["DefaultCacheBehavior"]
     assert behavior["TargetOriginId"] == group["Id"]

@@ -12,6 +12,7 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 INVENTORY = str(ROOT / "inventories" / "local")
 ZONE = "shop.example.com"
 RECORD = "api.shop.example.com"
+STANDBY = "standby.api.shop.example.com"
 HOME = "us-east-1"
 
 
@@ -125,6 +126,13 @@ def check_provisioned(aws, albs):
         assert record["AliasTarget"]["EvaluateTargetHealth"] is True
         assert record["HealthCheckId"] == checks[region][0]["Id"]
         assert "Failover" not in record and "Region" not in record
+    # the standby name (the CDN's secondary): the other way round, every region but the active one
+    standby = {r["SetIdentifier"]: r for r in records(aws, STANDBY)}
+    assert {region: record["Weight"] for region, record in standby.items()} == {r: (0 if r == HOME else 100) for r in REGIONS}
+    for region, record in standby.items():
+        assert record["AliasTarget"]["DNSName"].rstrip(".") == albs[region]["dns_name"].lower()
+        assert record["AliasTarget"]["EvaluateTargetHealth"] is True
+        assert record["HealthCheckId"] == checks[region][0]["Id"]
     for region in REGIONS:
         (direct,) = records(aws, f"{region}.{RECORD}")
         assert direct["AliasTarget"]["DNSName"].rstrip(".") == albs[region]["dns_name"].lower()
@@ -209,6 +217,8 @@ def test_failover_rerun_keeps_dns_and_moves_config(playbook, module, aws, tmp_pa
                 monitoring_db_primary_region="eu-west-1")
     assert again.rc == 0, failed_messages(again)
     assert {r["SetIdentifier"]: r["Weight"] for r in records(aws, RECORD)} == {"us-east-1": 0, "us-west-2": 0, "eu-west-1": 100}
+    # the standby name follows the active region: every region but eu-west-1
+    assert {r["SetIdentifier"]: r["Weight"] for r in records(aws, STANDBY)} == {"us-east-1": 100, "us-west-2": 100, "eu-west-1": 0}
     for region in REGIONS:
         ssm = aws("ssm", region)
         assert ssm.get_parameter(Name="/shop/config/active_region")["Parameter"]["Value"] == "eu-west-1"
@@ -234,6 +244,8 @@ def test_active_active_gets_latency_records(playbook, aws, tmp_path):
     sets = {r["SetIdentifier"]: r for r in records(aws, RECORD)}
     assert {region: record.get("Region") for region, record in sets.items()} == {r: r for r in REGIONS}
     assert all("Weight" not in record and record["HealthCheckId"] == checks[region][0]["Id"] for region, record in sets.items())
+    # the standby name stays weighted: every region but the home one (the CDN's primary)
+    assert {r["SetIdentifier"]: r["Weight"] for r in records(aws, STANDBY)} == {r: (0 if r == HOME else 100) for r in REGIONS}
 
 
 def test_check_mode_on_empty_account(playbook, aws, tmp_path):
@@ -255,6 +267,8 @@ def test_check_mode_on_empty_account(playbook, aws, tmp_path):
         (("dns", "monitoring", "app_config"), {"dr_strategy": "active_maybe"}, ["dns_strategy", "active_maybe"]),
         (("dns", "monitoring", "app_config"), {"dns_active_region": "ap-south-9"}, ["dns_active_region=ap-south-9"]),
         (("dns", "monitoring", "app_config"), {"dns_record": "api.other.example.org"}, ["dns_record=api.other.example.org", "dns_zone"]),
+        (("dns",), {"dns_standby_record": RECORD}, [f"dns_standby_record={RECORD} is dns_record itself"]),
+        (("dns",), {"dns_standby_record": "standby.example.org"}, ["dns_standby_record=standby.example.org is not inside dns_zone"]),
         (("monitoring",), {"alert_email": "oncall"}, ["monitoring_alert_email=oncall"]),
         (("monitoring",), {"rpo_seconds": "soon"}, ["monitoring_rpo_seconds"]),
         (("app_config",), {"app_config_active_region": "mars"}, ["app_config_active_region=mars"]),

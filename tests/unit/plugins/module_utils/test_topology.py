@@ -120,7 +120,7 @@ def rec(region, healthy=None, **kw):
 
 def test_failover_goes_to_primary_while_healthy_then_secondary():
     records = [rec("us-east-1", True, failover="PRIMARY"), rec("us-west-2", True, failover="SECONDARY")]
-    assert topology.dns_routing(records) == {"policy": "failover", "configured_region": "us-east-1",
+    assert topology.dns_routing(records) == {"policy": "failover", "configured_region": "us-east-1", "configured_regions": ["us-east-1"],
                                              "active_regions": ["us-east-1"], "active_region": "us-east-1"}
     records[0]["healthy"] = False
     routing = topology.dns_routing(records)
@@ -164,10 +164,44 @@ def test_weighted_tie_spreads_traffic():
     assert routing["active_region"] is None and routing["active_regions"] == ["us-east-1", "us-west-2"]
 
 
+def test_standby_name_answers_with_every_healthy_region_but_the_active_one():
+    # the dns role's standby name: 0 on the active region, 100 on the others
+    records = [rec("us-east-1", True, weight=0), rec("us-west-2", True, weight=100), rec("eu-west-1", True, weight=100)]
+    routing = topology.dns_routing(records)
+    assert routing["configured_regions"] == ["us-west-2", "eu-west-1"] and routing["configured_region"] is None
+    assert routing["active_regions"] == ["us-west-2", "eu-west-1"]
+    records[1]["healthy"] = False
+    assert topology.dns_routing(records)["active_regions"] == ["eu-west-1"]
+    records[2]["healthy"] = False  # both standbys down: the active region's weight-0 record answers
+    assert topology.dns_routing(records)["active_regions"] == ["us-east-1"]
+
+
+def distribution(members, origins):
+    return {
+        "Origins": {"Items": [{"Id": i, "DomainName": d} for i, d in origins.items()]},
+        "OriginGroups": {"Items": [{"Id": "failover", "Members": {"Items": [{"OriginId": m} for m in members]}}]},
+        "Enabled": True,
+    }
+
+
+def test_cdn_view_maps_the_origin_group_to_regions():
+    origins = {"us-east-1": "shop-alb-1.us-east-1.elb.amazonaws.com", "us-west-2": "origin-us-west-2.shop.example.com",
+               "web-eu": "web.eu-west-1.elb.amazonaws.com", "standby": "standby.api.shop.example.com"}
+    view = topology.cdn_view({"Id": "E1", "Status": "Deployed"}, distribution(["us-east-1", "standby"], origins), "failover", REGIONS)
+    assert (view["primary_origin"], view["primary_region"]) == ("us-east-1", "us-east-1")
+    assert (view["secondary_origin"], view["secondary_region"]) == ("standby", None)
+    assert view["secondary_domain_name"] == "standby.api.shop.example.com"
+    assert view["region_origins"] == {"us-east-1": "us-east-1", "us-west-2": "us-west-2", "eu-west-1": "web-eu"}
+    two = topology.cdn_view({"Id": "E1"}, distribution(["us-west-2", "web-eu"], origins), "failover", REGIONS)
+    assert (two["primary_region"], two["secondary_region"]) == ("us-west-2", "eu-west-1")
+    other = topology.cdn_view({"Id": "E1"}, distribution(["us-west-2", "web-eu"], origins), "another", REGIONS)
+    assert other["origin_group_id"] is None and other["primary_origin"] is None
+
+
 def test_latency_and_simple():
     latency = [rec("us-east-1", False, latency_region="us-east-1"), rec("eu-west-1", True, latency_region="eu-west-1")]
     assert topology.dns_routing(latency)["active_region"] == "eu-west-1"
-    assert topology.dns_routing([rec("us-west-2")]) == {"policy": "simple", "configured_region": "us-west-2",
+    assert topology.dns_routing([rec("us-west-2")]) == {"policy": "simple", "configured_region": "us-west-2", "configured_regions": ["us-west-2"],
                                                         "active_regions": ["us-west-2"], "active_region": "us-west-2"}
     assert topology.dns_routing([rec(None)])["active_region"] is None
     assert topology.dns_routing([])["policy"] is None
