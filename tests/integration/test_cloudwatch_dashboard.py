@@ -122,7 +122,8 @@ def test_throttling_is_retried(module, aws, sim):
     sim.clear_faults()
     assert stored(aws) == body()
     throttled = [entry["action"] for entry in sim.log() if entry.get("fault") == "throttle"]
-    assert throttled.count("PutDashboard") == 2, throttled
+    # the two forced throttles, and the 30% may hit a retry too
+    assert throttled.count("PutDashboard") >= 2, throttled
 
 
 def test_region_in_outage_fails_clearly(module, sim):
