@@ -1,4 +1,4 @@
-"""regionsim command line: start/stop/status/reset the simulator, outages, faults, latency, log."""
+"""regionsim command line: start/stop/status/reset the simulator, outages, faults, latency, log, snapshots."""
 
 import argparse
 import json
@@ -171,6 +171,25 @@ def cmd_log(args):
     return 0
 
 
+def cmd_snapshot(args):
+    control = Control(endpoint(args))
+    if args.action == "list":
+        print("\n".join(control.snapshots()) or "no snapshots")
+        return 0
+    if not args.name and args.action != "delete":
+        raise SimError(f"snapshot {args.action} needs a name")
+    if args.action == "save":
+        control.save_snapshot(args.name)
+        print(f"snapshot {args.name} saved: every resource as it is now")
+    elif args.action == "load":
+        control.load_snapshot(args.name)
+        print(f"snapshot {args.name} loaded: its resources, with no outage, fault, lag or log")
+    else:
+        control.delete_snapshot(args.name)
+        print(f"snapshot {args.name or 'every snapshot'} deleted")
+    return 0
+
+
 def cmd_durations(args):
     print(json.dumps(call(args, "GET", "durations"), indent=2))
     return 0
@@ -220,6 +239,10 @@ def parser():
     s.add_argument("--clear", action="store_true")
     s.set_defaults(func=cmd_log)
     sub.add_parser("durations", help="the latency model's table").set_defaults(func=cmd_durations)
+    s = sub.add_parser("snapshot", help="save every resource under a name, load it back (resets the rest), list, delete")
+    s.add_argument("action", choices=["save", "load", "list", "delete"])
+    s.add_argument("name", nargs="?", help="the snapshot's name (delete without one: every snapshot)")
+    s.set_defaults(func=cmd_snapshot)
     return p
 
 

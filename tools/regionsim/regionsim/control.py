@@ -59,3 +59,15 @@ class Control:
 
     def reset(self):
         return self.call("POST", "reset", {})
+
+    def snapshots(self):
+        return self.call("GET", "snapshots")["snapshots"]
+
+    def save_snapshot(self, name):
+        return self.call("POST", "snapshots", {"name": name}, timeout=120)
+
+    def load_snapshot(self, name):
+        return self.call("POST", "snapshots/load", {"name": name}, timeout=120)
+
+    def delete_snapshot(self, name=None):
+        return self.call("DELETE", "snapshots", {"name": name})

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from . import protocol, timeline
+from . import protocol, snapshot, timeline
 from .state import GLOBAL_SERVICES, STATE
 
 CONTROL_PREFIX = "/_regionsim/"
@@ -93,13 +93,26 @@ class RegionSimMiddleware:
             if command == "durations":
                 return _json(start_response, "200 OK", timeline.DURATIONS)
             if command == "reset" and method == "POST":
-                timeline.reset()
-                STATE.reset()
-                self.reset_backends()
+                self.reset()
                 return _json(start_response, "200 OK", {"reset": True})
+            if command == "snapshots" and method == "GET":
+                return _json(start_response, "200 OK", {"snapshots": snapshot.names()})
+            if command == "snapshots" and method == "POST":
+                return _json(start_response, "200 OK", snapshot.save(args.get("name")))
+            if command == "snapshots/load" and method == "POST":
+                return _json(start_response, "200 OK", snapshot.load(args.get("name"), self.reset))
+            if command == "snapshots" and method == "DELETE":
+                snapshot.delete(args.get("name"))
+                return _json(start_response, "200 OK", {"snapshots": snapshot.names()})
         except (ValueError, TypeError) as exc:
             return _json(start_response, "400 Bad Request", {"error": str(exc)})
         return _json(start_response, "404 Not Found", {"error": f"unknown control call {method} {command!r}"})
+
+    def reset(self):
+        """Every resource, outage, fault, lag and log entry forgotten (snapshots are kept)."""
+        timeline.reset()
+        STATE.reset()
+        self.reset_backends()
 
     def check_region(self, region):
         if region not in self.regions:

@@ -57,6 +57,17 @@ def test_start_outage_restore_with_the_aws_cli(cli):
     log = cli("regionsim", "log").stdout
     assert '"status": "dropped"' in log and '"action": "DescribeDBInstances"' in log
 
+    # a snapshot: save, delete the resource and take a region down, load: the resource is back, the region up
+    aws("us-east-1", "sqs", "create-queue", "--queue-name", "orders")
+    assert "snapshot before saved" in cli("regionsim", "snapshot", "save", "before").stdout
+    assert cli("regionsim", "snapshot", "list").stdout.split() == ["before"]
+    aws("us-east-1", "sqs", "delete-queue", "--queue-url", f"{cli.endpoint}/123456789012/orders")
+    cli("regionsim", "outage", "us-east-1")
+    cli("regionsim", "snapshot", "load", "before")
+    assert "orders" in aws("us-east-1", "sqs", "list-queues").stdout
+    proc = cli("regionsim", "snapshot", "load", "after", check=False)
+    assert proc.returncode == 1 and "no snapshot named 'after'; saved: before" in proc.stderr
+
 
 def test_bad_region_and_stopped_simulator_say_what_is_wrong(cli):
     proc = cli("regionsim", "status", check=False)

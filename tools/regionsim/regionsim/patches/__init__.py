@@ -1,10 +1,13 @@
 """Patches that make moto 5.2.5 follow real AWS (shared notes: moto-gaps.md, aws-dr-facts.md).
 
-Each module here has apply() (idempotent: patch moto classes) and may have reset()
-(clear simulator-side state kept beside moto's backends). apply_all() runs them all.
+Each module here has apply() (idempotent: patch moto classes) and may have KEPT, the names of its
+dicts of simulator-side state kept beside moto's backends (cleared by reset_all(), copied by
+snapshots). apply_all() runs them all.
 """
 
 import importlib
+
+from ..state import STATE
 
 MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch", "backup", "cloudfront", "s3")
 _applied = False
@@ -29,7 +32,22 @@ def apply_all():
 
 
 def reset_all():
-    for module in _each():
-        reset = getattr(module, "reset", None)
-        if reset:
-            reset()
+    with STATE.lock:
+        for kept in kept_state().values():
+            for value in kept.values():
+                value.clear()
+
+
+def kept_state():
+    """{module name: {dict name: dict}}: the state the patches keep beside moto's backends (not copied)."""
+    return {module.__name__: {name: getattr(module, name) for name in module.KEPT} for module in _each() if getattr(module, "KEPT", ())}
+
+
+def restore_state(state):
+    """Put kept_state()'s dicts back, in place (other modules may hold them)."""
+    with STATE.lock:
+        for module in _each():
+            for name, value in state.get(module.__name__, {}).items():
+                kept = getattr(module, name)
+                kept.clear()
+                kept.update(value)

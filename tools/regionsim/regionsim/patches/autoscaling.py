@@ -42,6 +42,7 @@ LAUNCHING = ("Pending", "Pending:Wait", "Pending:Proceed")
 MOTO_POLICY_ID = "c322761b-3172-4d56-9a21-0ed9d6161d67"  # the one id moto gives every policy
 
 _refreshes = {}  # (account, region, group) -> [refresh dicts], newest first
+KEPT = ("_refreshes",)  # for snapshots (regionsim.snapshot)
 
 
 class InstanceRefreshInProgress(AutoscalingClientError):
@@ -299,7 +300,3 @@ def apply():
     policy.arn = policy.policy_arn = property(_policy_arn)
     policy.alarms = []  # class default for policies made before apply() or not target tracking
 
-
-def reset():
-    with STATE.lock:
-        _refreshes.clear()

@@ -32,6 +32,7 @@ GLOBAL_TABLE_VERSION = "2019.11.21"
 
 _groups = {}  # (account, table name) -> {region: ReplicaStatus}; only tables with replicas
 _last_write = {}  # (account, table name, region, key) -> time of the write that item holds
+KEPT = ("_groups", "_last_write")  # for snapshots (regionsim.snapshot)
 _tx = threading.local()  # writes of a TransactWriteItems in progress, replicated on commit
 
 
@@ -277,8 +278,3 @@ def apply():
     backend.delete_item = delete_item
     backend.transact_write_items = transact_write_items
 
-
-def reset():
-    with STATE.lock:
-        _groups.clear()
-        _last_write.clear()

@@ -37,6 +37,7 @@ FAILURE_TIMEOUT = (
 )
 
 _changes = {}  # change id -> {"Status", "SubmittedAt", "Comment"}
+KEPT = ("_changes",)  # for snapshots (regionsim.snapshot)
 
 
 class InvalidChangeBatch(ServiceException):
@@ -260,7 +261,3 @@ def apply():
     r53_responses.Route53.list_resource_record_sets = _list_response
     r53_responses.Route53.get_health_check_status = _health_status_response
 
-
-def reset():
-    with STATE.lock:
-        _changes.clear()
