@@ -19,6 +19,16 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 sys.path.insert(0, str(ROOT / ".collections"))
 
 
+def pytest_collection_modifyitems(items):
+    """Slowest first (the estimate in @pytest.mark.slow(seconds)): xdist hands tests out in turn, so the
+    long end-to-end runs start at once on both workers instead of ending one of them alone."""
+    def estimate(item):
+        marker = item.get_closest_marker("slow")
+        return marker.args[0] if marker else 0
+
+    items.sort(key=estimate, reverse=True)
+
+
 @pytest.fixture(scope="session")
 def simulator():
     from regionsim.control import Control
@@ -136,6 +146,35 @@ def playbook(sim, tmp_path):
         return PlaybookRun(proc)
 
     return run
+
+
+# The simulator snapshot of the stack that playbooks/provision.yml builds with inventories/local.
+PROVISIONED = "provisioned"
+
+
+@pytest.fixture
+def provision(sim, playbook):
+    """provision() runs playbooks/provision.yml (inventories/local), checks it succeeded and keeps the result as
+    the simulator's PROVISIONED snapshot for the `provisioned` fixture."""
+
+    def run():
+        done = playbook("playbooks/provision.yml", inventory="inventories/local")
+        assert done.rc == 0, done.failures() or done.stderr[-2000:]
+        sim.save_snapshot(PROVISIONED)
+        return done
+
+    return run
+
+
+@pytest.fixture
+def provisioned(sim, provision):
+    """The simulator holding the provisioned stack: the first test of a session (an xdist worker) that needs it
+    runs provision.yml, the others load its snapshot (seconds instead of minutes)."""
+    if PROVISIONED in sim.snapshots():
+        sim.load_snapshot(PROVISIONED)
+    else:
+        provision()
+    return sim
 
 
 @pytest.fixture

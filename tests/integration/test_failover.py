@@ -1,7 +1,8 @@
 """playbooks/failover.yml and playbooks/status.yml end to end on a provisioned simulator (issue 5's
 must-shows), checked through boto3: an unplanned failover during an outage with the bad inputs that must
 fail before any change, a planned failover that fences the old primary, and a failover killed during the
-promotion and rerun. One provision per test (about a minute each); scenarios are chained within a test."""
+promotion and rerun, and a drill. Each test starts from the provisioned stack (the `provisioned` fixture: one
+provision per test session, then the simulator's snapshot); scenarios are chained within a test."""
 
 import json
 import os
@@ -10,6 +11,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -24,11 +27,6 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 OWNER = "tester@ci"
 STEPS = ["preflight", "database", "cache", "capacity", "dns", "config", "verify"]
 READS = ("Describe", "List", "Get")
-
-
-def provision(playbook):
-    run = playbook("playbooks/provision.yml", inventory=INVENTORY)
-    assert run.rc == 0, run.failures() or run.stderr[-2000:]
 
 
 def failover_vars(tmp_path, **extra):
@@ -124,8 +122,8 @@ def cdn_line(status):
     return next(line for line in lines if line.startswith("CDN "))
 
 
-def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tmp_path):
-    provision(playbook)
+@pytest.mark.slow(70)
+def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aws, module, tmp_path):
     sim.outage("us-east-1")
     # the CDN's origin group covers the three regions: us-east-1 is out, so requests end up in the two others
     status = playbook("playbooks/status.yml", inventory=INVENTORY)
@@ -195,8 +193,8 @@ def test_unplanned_failover_bad_inputs_and_status(playbook, sim, aws, module, tm
                                      "requests end up in eu-west-1"), lines
 
 
-def test_planned_failover_fences_the_old_primary(playbook, sim, aws, tmp_path):
-    provision(playbook)
+@pytest.mark.slow(150)
+def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws, tmp_path):
     since = time.time()
 
     # a step fails (SSM in eu-west-1 refuses writes): the team is told, the report names the step, the lock stays
@@ -233,8 +231,8 @@ def test_planned_failover_fences_the_old_primary(playbook, sim, aws, tmp_path):
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
 
-def test_failover_killed_during_promotion_then_rerun(playbook, sim, aws, tmp_path):
-    provision(playbook)
+@pytest.mark.slow(100)
+def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path):
     sim.outage("us-east-1")
     sim.latency(True, 0.05)  # promotion about 12 s, cache failover 6 s, a new instance 4.5 s
     rds = aws("rds", "eu-west-1")
@@ -271,8 +269,8 @@ def test_failover_killed_during_promotion_then_rerun(playbook, sim, aws, tmp_pat
     assert again.rc == 0 and again.changed() == 0, again.failures()
 
 
-def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(playbook, sim, aws, tmp_path):
-    provision(playbook)
+@pytest.mark.slow(160)
+def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, tmp_path):
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
 

@@ -13,6 +13,7 @@ BIN = Path(sys.executable).parent
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glob("*/molecule.yml"))
 
 
+@pytest.mark.slow(30)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(sim, scenario):
     env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",

@@ -1,11 +1,12 @@
 """playbooks/provision.yml and teardown.yml end to end on a fresh simulator, checked through boto3 (issue 4's
-must-shows): check mode on an empty account, the whole stack in three regions, a second run with changed=0,
-check mode on the provisioned stack, a bad variable failing before any change; then the teardown of that
-stack (one provision serves both: it is the slowest step of the suite) leaves nothing, and again changes nothing."""
+must-shows): check mode on an empty account, the whole stack in three regions, a bad variable failing before
+any change; then, from that stack (the `provisioned` fixture: the provision's snapshot), a second run with
+changed=0 and check mode, and a teardown that leaves nothing and again changes nothing."""
 
 import json
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,13 +176,13 @@ def leftovers(aws):
     return found
 
 
-def test_provision_three_regions_idempotent_and_check_mode_then_teardown(playbook, aws):
+@pytest.mark.slow(200)
+def test_provision_three_regions_checked_through_boto3(playbook, provision, aws):
     dry = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.failures() or dry.stderr[-2000:]
     assert all(app_vpcs(aws, region) == [] for region in REGIONS), "check mode created a VPC"
 
-    run = playbook("playbooks/provision.yml", inventory=INVENTORY)
-    assert run.rc == 0, run.failures() or run.stderr[-2000:]
+    run = provision()  # also the snapshot that tests of this session start from (the `provisioned` fixture)
 
     # networks, load balancers and auto scaling groups in every region
     for region in REGIONS:
@@ -262,26 +263,32 @@ def test_provision_three_regions_idempotent_and_check_mode_then_teardown(playboo
     assert len([b for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{NAME}-data-")]) == 3
     assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
 
+
+@pytest.mark.slow(150)
+def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playbook):
     again = playbook("playbooks/provision.yml", inventory=INVENTORY)
     assert again.rc == 0 and {host: s["changed"] for host, s in again.stats.items()} == {r: 0 for r in REGIONS}, again.stats
     checked = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert checked.rc == 0 and checked.changed() == 0, checked.stats
 
-    # teardown: refused without the confirmation, a plan in check mode, then nothing left, twice
-    provisioned = leftovers(aws)
-    assert any("DB instance" in item for item in provisioned) and any("Global Datastore" in item for item in provisioned)
+
+@pytest.mark.slow(120)
+def test_teardown_refused_planned_then_leaves_nothing_twice(provisioned, playbook, aws):
+    # refused without the confirmation, a plan in check mode, then nothing left, twice
+    before = leftovers(aws)
+    assert any("DB instance" in item for item in before) and any("Global Datastore" in item for item in before)
 
     # Without confirmation, or with another name: it fails before any change.
     for extravars in ({}, {"teardown_confirm": f"not-{NAME}"}):
         run = playbook("playbooks/teardown.yml", extravars=extravars, inventory=INVENTORY)
         assert run.rc != 0 and run.changed() == 0, run.stats
         assert any(f"teardown_confirm={NAME}" in msg for msg in run.failures()), run.failures()
-        assert leftovers(aws) == provisioned
+        assert leftovers(aws) == before
 
     run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, check=True, inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr
     assert run.changed() > 0
-    assert leftovers(aws) == provisioned
+    assert leftovers(aws) == before
 
     run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr
