@@ -11,8 +11,9 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The simulator the demo and tests use (tests start their own on free ports).
 export REGIONSIM_PORT ?= 4566
 export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
-# Both cores: every xdist worker starts its own simulator.
-PYTEST_ARGS ?= -n 2 --durations=15
+# Both cores: every xdist worker starts its own simulator. One test handed out at a time (xdist would send each
+# worker a contiguous chunk, all the slow tests to one): the slowest first (tests/conftest.py), then whoever is free.
+PYTEST_ARGS ?= -n 2 --maxschedchunk 1 --durations=15
 
 .PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
 

@@ -20,8 +20,9 @@ sys.path.insert(0, str(ROOT / ".collections"))
 
 
 def pytest_collection_modifyitems(items):
-    """Slowest first (the estimate in @pytest.mark.slow(seconds)): xdist hands tests out in turn, so the
-    long end-to-end runs start at once on both workers instead of ending one of them alone."""
+    """Slowest first (the estimate in @pytest.mark.slow(seconds)): with one test handed out at a time
+    (make's --maxschedchunk 1), the long end-to-end runs start at once on both workers instead of ending one
+    of them alone."""
     def estimate(item):
         marker = item.get_closest_marker("slow")
         return marker.args[0] if marker else 0
