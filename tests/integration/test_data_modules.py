@@ -42,10 +42,12 @@ def test_global_table_waits_for_replicas_and_a_short_timeout_resumes(module, aws
 
 def test_global_table_survives_throttling(module, aws, sim):
     sim.fault("throttle", probability=0.3, service="dynamodb")
+    sim.fault("throttle", probability=1.0, service="dynamodb", count=2)  # the first calls surely throttled
     made = module("dynamodb_global_table", dict(TABLE, replicas=REPLICAS))
     assert not made.get("failed"), made
     sim.clear_faults()
     assert len(aws("dynamodb").describe_table(TableName="shop-sessions")["Table"]["Replicas"]) == 2
+    assert any(e.get("fault") == "throttle" for e in sim.log())
 
 
 @pytest.mark.parametrize(

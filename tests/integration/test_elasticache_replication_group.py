@@ -168,6 +168,7 @@ def test_secondary_of_missing_global_datastore_fails(module, sim):
 
 def test_throttling_is_retried(module, aws, sim):
     sim.fault("throttle", probability=0.3, service="elasticache")
+    sim.fault("throttle", probability=1.0, service="elasticache", count=2)  # the first calls surely throttled
     primary = module("elasticache_replication_group", primary_args(global_datastore={"suffix": RG}))
     assert primary["changed"] is True, primary
     joined = module("elasticache_replication_group", secondary_args(WEST, primary["global_replication_group_id"]))

@@ -52,6 +52,7 @@ def test_bad_input_fails_before_any_change(module, aws):
 def test_absent_schedules_deletion_and_throttling_is_retried(module, aws, sim):
     key = primary_key(aws)
     sim.fault("throttle", probability=0.3, service="kms")
+    sim.fault("throttle", probability=1.0, service="kms", count=2)  # the first calls surely throttled
     assert module("kms_replica_key", args(key))["changed"]
     gone = module("kms_replica_key", args(key, state="absent"))
     assert gone["changed"] and gone["key_state"] == "PendingDeletion", gone

@@ -147,6 +147,7 @@ def test_existing_global_cluster_with_other_encryption_or_engine_fails(sim, aws,
 
 def test_throttling_is_retried(sim, aws, module, global_db):
     sim.fault("throttle", probability=0.3, service="rds")
+    sim.fault("throttle", probability=1.0, service="rds", count=2)  # the first calls surely throttled
     present = module("rds_global_cluster", {"global_cluster_identifier": "shop-global", "engine": "aurora-mysql", "region": EAST})
     absent = module("rds_global_cluster", {"global_cluster_identifier": "shop-global", "state": "absent", "remove_members": True,
                                            "region": EAST, "poll_interval": 0.1})

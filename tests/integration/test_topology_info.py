@@ -199,12 +199,14 @@ def test_promotion_during_outage_then_split_brain(sim, module, aws, app):
 def test_throttling_is_retried(sim, module, app):
     for service in ("rds", "elasticache", "route53"):
         sim.fault("throttle", probability=0.3, service=service)
+    # and for sure twice in a row (30% alone may miss in a handful of calls)
+    sim.fault("throttle", probability=1.0, count=2, service="rds", action="DescribeDBInstances")
     since = time.time()
     result = module("topology_info", app)
     assert not result.get("failed"), result.get("msg")
     assert result["primary_region"] == "us-east-1" and result["consistent"] is True
     assert result["unreachable_regions"] == []
-    assert any(e.get("fault") == "throttle" for e in aws_requests(sim, since))
+    assert sum(e.get("fault") == "throttle" and e.get("action") == "DescribeDBInstances" for e in aws_requests(sim, since)) >= 2
 
 
 def test_aurora_global_database(sim, module, aws):
