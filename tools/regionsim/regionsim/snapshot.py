@@ -69,11 +69,10 @@ def save(name):
     _copyable()
     with backend_lock:
         backends, kept = _resources()
-        # the BackendDicts stay the same objects (moto's modules hold them): only their contents are copied
         copied = copy.deepcopy({"backends": backends, "kept": kept}, _kept_objects(backends))
     with _lock:
         _snapshots[name] = copied
-    return {"name": name, "backends": sorted({f"{key[0].service_name}" for key in backends})}
+    return {"name": name, "backends": sorted({key[0].service_name for key in backends})}
 
 
 def load(name, reset):
