@@ -15,8 +15,10 @@ SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glo
 
 @pytest.mark.slow(30)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(sim, scenario):
-    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
+def test_molecule_scenario(sim, scenario, tmp_path):
+    # HOME of its own: molecule builds and installs the collection into ~/.ansible/collections, and two
+    # scenarios on the two xdist workers would replace each other's copy mid-run
+    env = dict(os.environ, HOME=str(tmp_path), AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
     env.pop("ANSIBLE_CONFIG", None)
     proc = subprocess.run([str(BIN / "molecule"), "test", "-s", scenario], cwd=ROOT, env=env,

@@ -9,8 +9,10 @@ from regionsim.control import SimError
 
 @pytest.fixture(autouse=True)
 def no_snapshots_left(sim):
+    # the simulators of one test process share moto's backends and the snapshots: keep the others' (tests/)
     yield
-    sim.delete_snapshot()
+    for name in set(sim.snapshots()) & {"provisioned-here", "busy"}:
+        sim.delete_snapshot(name)
 
 
 def stack(client):
@@ -36,9 +38,9 @@ def stack(client):
 
 def test_save_change_load_twice(sim, client):
     zone, change = stack(client)
-    saved = sim.save_snapshot("provisioned")
+    saved = sim.save_snapshot("provisioned-here")
     assert {"rds", "dynamodb", "ssm", "route53"} <= set(saved["backends"])
-    assert sim.snapshots() == ["provisioned"]
+    assert "provisioned-here" in sim.snapshots()
 
     # after the snapshot: a promotion, a deleted table, a new parameter value, an outage and a fault
     west = client("rds", "eu-west-1")
@@ -49,7 +51,7 @@ def test_save_change_load_twice(sim, client):
     sim.fault("throttle", service="sqs")
 
     for _ in range(2):
-        sim.load_snapshot("provisioned")
+        sim.load_snapshot("provisioned-here")
         status = sim.status()
         assert status["outages"] == {} and status["faults"] == [] and status["requests_logged"] == 0
         replica = west.describe_db_instances(DBInstanceIdentifier="db")["DBInstances"][0]
@@ -71,13 +73,13 @@ def test_save_change_load_twice(sim, client):
     sim.reset()
     with pytest.raises(ClientError):
         client("dynamodb").describe_table(TableName="t")
-    assert sim.snapshots() == ["provisioned"]
-    sim.delete_snapshot("provisioned")
-    assert sim.snapshots() == []
+    assert "provisioned-here" in sim.snapshots()
+    sim.delete_snapshot("provisioned-here")
+    assert "provisioned-here" not in sim.snapshots()
 
 
 def test_unknown_or_unnamed_snapshot_is_refused(sim):
-    with pytest.raises(SimError, match="no snapshot named 'nope'; saved: none"):
+    with pytest.raises(SimError, match="no snapshot named 'nope'; saved: "):
         sim.load_snapshot("nope")
     with pytest.raises(SimError, match="a snapshot needs a name"):
         sim.save_snapshot("")
@@ -93,4 +95,4 @@ def test_save_waits_for_no_status_change_to_be_due(sim, client):
         "Name": "a.example.org", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "10.0.0.1"}]}}]})
     with pytest.raises(SimError, match="status changes are still due"):
         sim.save_snapshot("busy")
-    assert sim.snapshots() == []
+    assert "busy" not in sim.snapshots()
