@@ -25,9 +25,9 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     THROTTLING_CODES,
     Stopwatch,
     client,
+    find_distribution,
     is_unreachable,
     known_regions,
-    paginate,
 )
 
 AURORA_ENGINES = ("aurora-mysql", "aurora-postgresql")
@@ -482,15 +482,6 @@ def _health_status(route53, health_check_id):
     return dict(health_from_observations(observations), id=health_check_id)
 
 
-def _find_distribution(cloudfront, caller_reference):
-    """(summary, config) of the distribution with that caller reference, or (None, None)."""
-    for item in (paginate(cloudfront, "list_distributions").get("DistributionList") or {}).get("Items") or []:
-        config = cloudfront.get_distribution_config(Id=item["Id"], aws_retry=True)["DistributionConfig"]
-        if config.get("CallerReference") == caller_reference:
-            return item, config
-    return None, None
-
-
 def origin_region(origin, regions):
     """The region an origin serves: its id when that is a region name, else a region label in its DNS name."""
     if origin.get("Id") in regions:
@@ -540,7 +531,7 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         standby = []
         if cdn:
             try:
-                item, config = _find_distribution(client(module, "cloudfront", "us-east-1"), cdn["caller_reference"])
+                item, config, _etag = find_distribution(client(module, "cloudfront", "us-east-1"), cdn["caller_reference"])
             except Exception as exc:  # pylint: disable=broad-except
                 if not is_unreachable(exc) and not isinstance(exc, botocore.exceptions.ClientError):
                     raise

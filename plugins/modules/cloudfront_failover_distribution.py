@@ -180,7 +180,7 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, find_distribution
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
 
 FAILOVER_CODES = [400, 403, 404, 416, 500, 502, 503, 504]
@@ -328,15 +328,6 @@ def check_members(module, ids):
         module.fail_json(msg=f"origin_group_id={params['origin_group_id']!r} is also an origin id")
 
 
-def find(cf, caller_reference):
-    """(distribution id, config, etag) of the distribution with that caller reference, or (None, None, None)."""
-    for item in paginate(cf, "list_distributions").get("DistributionList", {}).get("Items") or []:
-        got = cf.get_distribution_config(Id=item["Id"])
-        if got["DistributionConfig"]["CallerReference"] == caller_reference:
-            return item["Id"], got["DistributionConfig"], got["ETag"]
-    return None, None, None
-
-
 def main():
     argument_spec = dict(
         caller_reference=dict(type="str", required=True),
@@ -382,7 +373,8 @@ def main():
         return dist
 
     try:
-        dist_id, config, etag = find(cf, reference)
+        item, config, etag = find_distribution(cf, reference)
+        dist_id = item and item["Id"]
         before = summary(config) if config else {}
 
         if params["state"] == "absent":
