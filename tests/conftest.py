@@ -65,12 +65,13 @@ def aws(sim):
 
 
 def ansible_env(endpoint, **extra):
+    """The environment of an ansible-playbook run: the simulator's endpoint and dummy keys, and no default
+    region (a user of inventories/local sets none: every task must name its region)."""
     env = dict(os.environ)
     env.update(
         AWS_ENDPOINT_URL=endpoint,
         AWS_ACCESS_KEY_ID="testing",
         AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
         ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"),
         ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
         ANSIBLE_STDOUT_CALLBACK="ansible.posix.json",
@@ -78,7 +79,8 @@ def ansible_env(endpoint, **extra):
         ANSIBLE_DEPRECATION_WARNINGS="0",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
-    env.pop("AWS_PROFILE", None)
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+        env.pop(name, None)
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
