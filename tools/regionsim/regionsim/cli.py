@@ -173,17 +173,19 @@ def cmd_log(args):
 
 def cmd_snapshot(args):
     control = Control(endpoint(args))
+    if args.file and args.action not in ("save", "load"):
+        raise SimError("--file goes with snapshot save or load")
     if args.action == "list":
         print("\n".join(control.snapshots()) or "no snapshots")
         return 0
     if not args.name and args.action != "delete":
         raise SimError(f"snapshot {args.action} needs a name")
     if args.action == "save":
-        control.save_snapshot(args.name)
-        print(f"snapshot {args.name} saved: every resource as it is now")
+        control.save_snapshot(args.name, args.file)
+        print(f"snapshot {args.name} saved: every resource as it is now" + (f", also in {args.file}" if args.file else ""))
     elif args.action == "load":
-        control.load_snapshot(args.name)
-        print(f"snapshot {args.name} loaded: its resources, with no outage, fault, lag or log")
+        control.load_snapshot(args.name, args.file)
+        print(f"snapshot {args.name} loaded" + (f" from {args.file}" if args.file else "") + ": its resources, with no outage, fault, lag or log")
     else:
         control.delete_snapshot(args.name)
         print(f"snapshot {args.name or 'every snapshot'} deleted")
@@ -242,6 +244,8 @@ def parser():
     s = sub.add_parser("snapshot", help="save every resource under a name, load it back (resets the rest), list, delete")
     s.add_argument("action", choices=["save", "load", "list", "delete"])
     s.add_argument("name", nargs="?", help="the snapshot's name (delete without one: every snapshot)")
+    s.add_argument("--file", help="save: also write the snapshot to this file; load: read it from this file first "
+                                  "(a file outlives the simulator: load it after a restart)")
     s.set_defaults(func=cmd_snapshot)
     return p
 

@@ -1,6 +1,7 @@
 """Client for the simulator's control API (/_regionsim/...), used by the CLI and by tests."""
 
 import json
+import os
 import urllib.error
 import urllib.request
 
@@ -63,11 +64,13 @@ class Control:
     def snapshots(self):
         return self.call("GET", "snapshots")["snapshots"]
 
-    def save_snapshot(self, name):
-        return self.call("POST", "snapshots", {"name": name}, timeout=120)
+    def save_snapshot(self, name, path=None):
+        """Keep every resource as snapshot `name`; also write it to path (a file another simulator can load)."""
+        return self.call("POST", "snapshots", {"name": name, "path": path and os.path.abspath(path)}, timeout=120)
 
-    def load_snapshot(self, name):
-        return self.call("POST", "snapshots/load", {"name": name}, timeout=120)
+    def load_snapshot(self, name, path=None):
+        """Load snapshot `name` (first read from path, when given)."""
+        return self.call("POST", "snapshots/load", {"name": name, "path": path and os.path.abspath(path)}, timeout=120)
 
     def delete_snapshot(self, name=None):
         return self.call("DELETE", "snapshots", {"name": name})

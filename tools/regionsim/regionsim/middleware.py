@@ -98,9 +98,9 @@ class RegionSimMiddleware:
             if command == "snapshots" and method == "GET":
                 return _json(start_response, "200 OK", {"snapshots": snapshot.names()})
             if command == "snapshots" and method == "POST":
-                return _json(start_response, "200 OK", snapshot.save(args.get("name")))
+                return _json(start_response, "200 OK", snapshot.save(args.get("name"), args.get("path")))
             if command == "snapshots/load" and method == "POST":
-                return _json(start_response, "200 OK", snapshot.load(args.get("name"), self.reset))
+                return _json(start_response, "200 OK", snapshot.load(args.get("name"), self.reset, args.get("path")))
             if command == "snapshots" and method == "DELETE":
                 snapshot.delete(args.get("name"))
                 return _json(start_response, "200 OK", {"snapshots": snapshot.names()})

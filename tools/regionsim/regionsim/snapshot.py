@@ -1,5 +1,6 @@
 """Named snapshots of every resource in the simulator, kept in memory: save one after a provision, load it
-to start again from there (a drill rehearsed twice, a test suite that provisions once).
+to start again from there (a drill rehearsed twice, a test suite that provisions once). A snapshot can also
+be written to a file and read back by another simulator process (save/load with a path).
 
 A snapshot holds moto's backends (every service, account and region in use) and the state the patches keep
 beside them, copied together so that references between them stay shared. Loading one first resets the
@@ -7,8 +8,15 @@ simulator (outages, faults, latency model, lag, request log), then puts in a fre
 a snapshot can be loaded any number of times.
 """
 
+import collections
 import copy
 import copyreg
+import functools
+import importlib
+import io
+import os
+import pickle
+import sys
 import threading
 
 from moto.core.base_backend import BackendDict, backend_lock
@@ -55,13 +63,119 @@ def _kept_objects(backends):
     return memo
 
 
+def _owners(backends):
+    """{id(BackendDict or its per-account dict): its name across processes}: (module, attribute[, account])."""
+    wanted = {id(backend_dict): backend_dict for backend_dict, _account in backends}
+    names = {}
+    for module_name, module in list(sys.modules.items()):
+        if module_name.startswith("moto.") and module is not None:
+            for attribute, value in list(vars(module).items()):
+                if id(value) in wanted and value is wanted[id(value)]:
+                    names.setdefault(id(value), (module_name, attribute))
+    persistent = {}
+    for backend_dict, account in backends:
+        if id(backend_dict) not in names:
+            raise ValueError(f"no moto module holds the {backend_dict.service_name} backends: cannot write them to a file")
+        persistent[id(backend_dict)] = names[id(backend_dict)]
+        persistent[id(backend_dict[account])] = names[id(backend_dict)] + (account,)
+    return persistent
+
+
+class _Pickler(pickle.Pickler):
+    """moto's BackendDicts are written as their module and name (the reader's own are used); private keys
+    (KMS) as DER bytes, locks as new locks."""
+
+    def __init__(self, file, persistent):
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._persistent = persistent
+
+    def persistent_id(self, obj):  # pylint: disable=method-hidden
+        return self._persistent.get(id(obj))
+
+    def reducer_override(self, obj):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+
+        if isinstance(obj, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
+            der = obj.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+            return _private_key, (der,)
+        if isinstance(obj, collections.defaultdict):
+            factory = _portable_factory(obj.default_factory) if _is_local(obj.default_factory) else obj.default_factory
+            if type(obj) is collections.defaultdict:
+                return collections.defaultdict, (factory,), None, None, iter(obj.items())
+            # a subclass whose __init__ takes other arguments (moto's SSM ParameterDict)
+            return _new_defaultdict, (type(obj), factory), vars(obj), None, iter(obj.items())
+        if isinstance(obj, type(threading.Lock())):
+            return threading.Lock, ()
+        if isinstance(obj, type(threading.RLock())):
+            return threading.RLock, ()
+        return NotImplemented
+
+
+def _is_local(function):
+    qualname = getattr(function, "__qualname__", "")
+    return "<lambda>" in qualname or "<locals>" in qualname
+
+
+def _portable_factory(factory):
+    """A picklable factory making what a lambda default_factory (moto: lambda: defaultdict(dict)) makes."""
+    sample = factory()
+    if type(sample) is collections.defaultdict:
+        inner = sample.default_factory
+        return functools.partial(collections.defaultdict, _portable_factory(inner) if _is_local(inner) else inner)
+    if type(sample) in (dict, list, set, int, float, str, tuple):
+        return type(sample)
+    raise pickle.PicklingError(f"cannot write a defaultdict whose factory {factory.__qualname__} makes a {type(sample).__name__}")
+
+
+def _new_defaultdict(cls, factory):
+    made = cls.__new__(cls)
+    collections.defaultdict.__init__(made, factory)
+    return made
+
+
+def _private_key(der):
+    from cryptography.hazmat.primitives import serialization
+
+    return serialization.load_der_private_key(der, password=None)
+
+
+class _Unpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        backend_dict = getattr(importlib.import_module(pid[0]), pid[1])
+        return backend_dict[pid[2]] if len(pid) == 3 else backend_dict
+
+
+def _write(path, copied):
+    buffer = io.BytesIO()
+    try:
+        _Pickler(buffer, _owners(copied["backends"])).dump(copied)
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        partial = f"{path}.{os.getpid()}.partial"
+        with open(partial, "wb") as handle:
+            handle.write(buffer.getvalue())
+        os.replace(partial, path)  # a reader sees the whole file or none
+    except (pickle.PicklingError, AttributeError, OSError) as exc:
+        raise ValueError(f"cannot write the snapshot to {path}: {exc}") from exc
+
+
+def _read(path):
+    try:
+        with open(path, "rb") as handle:
+            return _Unpickler(handle).load()
+    except FileNotFoundError:
+        raise ValueError(f"no snapshot file {path}") from None
+    except (pickle.UnpicklingError, AttributeError, ImportError, EOFError, OSError) as exc:
+        raise ValueError(f"cannot read the snapshot file {path} (written by another moto or regionsim?): {exc}") from exc
+
+
 def names():
     with _lock:
         return sorted(_snapshots)
 
 
-def save(name):
-    """Copy every resource as `name` (replacing a snapshot of that name)."""
+def save(name, path=None):
+    """Copy every resource as `name` (replacing a snapshot of that name), and write it to path if given."""
     if not name:
         raise ValueError("a snapshot needs a name")
     if timeline.SCHEDULER.pending():
@@ -70,13 +184,20 @@ def save(name):
     with backend_lock:
         backends, kept = _resources()
         copied = copy.deepcopy({"backends": backends, "kept": kept}, _kept_objects(backends))
+    if path:
+        _write(path, copied)
     with _lock:
         _snapshots[name] = copied
-    return {"name": name, "backends": sorted({key[0].service_name for key in backends})}
+    return {"name": name, "backends": sorted({key[0].service_name for key in backends}), "path": path}
 
 
-def load(name, reset):
-    """Reset the simulator (reset()), then put in a fresh copy of snapshot `name`'s resources."""
+def load(name, reset, path=None):
+    """Reset the simulator (reset()), then put in a fresh copy of snapshot `name`'s resources (read from path
+    first, when given: it replaces a snapshot of that name)."""
+    if path:
+        read = _read(path)
+        with _lock:
+            _snapshots[name] = read
     with _lock:
         if name not in _snapshots:
             raise ValueError(f"no snapshot named {name!r}; saved: {', '.join(sorted(_snapshots)) or 'none'}")

@@ -1,5 +1,6 @@
 """The regionsim command as a user runs it, with the AWS CLI as an independent client."""
 
+import json
 import os
 import socket
 import subprocess
@@ -67,6 +68,40 @@ def test_start_outage_restore_with_the_aws_cli(cli):
     assert "orders" in aws("us-east-1", "sqs", "list-queues").stdout
     proc = cli("regionsim", "snapshot", "load", "after", check=False)
     assert proc.returncode == 1 and "no snapshot named 'after'; saved: before" in proc.stderr
+
+
+def test_snapshot_file_outlives_the_simulator(cli, tmp_path):
+    """save --file in one simulator process, load --file in the next: a KMS key (its private key), an SSM
+    parameter and a global table's replication come back, and the key still encrypts."""
+    cli("regionsim", "start")
+
+    def aws(region, *args):
+        return json.loads(cli("aws", "--endpoint-url", cli.endpoint, "--region", region, "--output", "json", *args).stdout or "{}")
+
+    key = aws("us-east-1", "kms", "create-key", "--multi-region")["KeyMetadata"]["KeyId"]
+    aws("us-west-2", "ssm", "put-parameter", "--name", "/app/active_region", "--value", "us-east-1", "--type", "String")
+    aws("us-east-1", "dynamodb", "create-table", "--table-name", "t", "--billing-mode", "PAY_PER_REQUEST",
+        "--key-schema", "AttributeName=pk,KeyType=HASH", "--attribute-definitions", "AttributeName=pk,AttributeType=S",
+        "--stream-specification", "StreamEnabled=true,StreamViewType=NEW_AND_OLD_IMAGES")
+    aws("us-east-1", "dynamodb", "update-table", "--table-name", "t", "--replica-updates", '[{"Create": {"RegionName": "eu-west-1"}}]')
+    path = tmp_path / "saved" / "provisioned.pickle"
+    assert f"also in {path}" in cli("regionsim", "snapshot", "save", "provisioned", "--file", str(path)).stdout
+    cli("regionsim", "stop")
+    cli("regionsim", "start")
+    assert aws("us-east-1", "kms", "list-keys")["Keys"] == []
+
+    assert f"loaded from {path}" in cli("regionsim", "snapshot", "load", "provisioned", "--file", str(path)).stdout
+    assert aws("us-east-1", "kms", "describe-key", "--key-id", key)["KeyMetadata"]["MultiRegion"] is True
+    assert aws("us-east-1", "kms", "encrypt", "--key-id", key, "--plaintext", "aGVsbG8=")["KeyId"].endswith(key)
+    assert aws("us-west-2", "ssm", "get-parameter", "--name", "/app/active_region")["Parameter"]["Value"] == "us-east-1"
+    aws("us-east-1", "dynamodb", "put-item", "--table-name", "t", "--item", '{"pk": {"S": "after-load"}}')
+    assert aws("eu-west-1", "dynamodb", "get-item", "--table-name", "t", "--key", '{"pk": {"S": "after-load"}}')["Item"]
+    assert cli("regionsim", "snapshot", "list").stdout.split() == ["provisioned"]
+
+    missing = cli("regionsim", "snapshot", "load", "other", "--file", str(tmp_path / "nope.pickle"), check=False)
+    assert missing.returncode == 1 and f"no snapshot file {tmp_path / 'nope.pickle'}" in missing.stderr
+    wrong = cli("regionsim", "snapshot", "list", "--file", str(path), check=False)
+    assert wrong.returncode == 1 and "--file goes with snapshot save or load" in wrong.stderr
 
 
 def test_bad_region_and_stopped_simulator_say_what_is_wrong(cli):
