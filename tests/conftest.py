@@ -9,6 +9,7 @@ import itertools
 from pathlib import Path
 
 import boto3
+import filelock
 import pytest
 import yaml
 
@@ -155,28 +156,47 @@ def playbook(sim, tmp_path):
 PROVISIONED = "provisioned"
 
 
+@pytest.fixture(scope="session")
+def shared_dir(tmp_path_factory, worker_id):
+    """A directory every xdist worker of this test session sees (the parent of each worker's own)."""
+    base = tmp_path_factory.getbasetemp()
+    return base if worker_id == "master" else base.parent
+
+
+@pytest.fixture(scope="session")
+def provisioned_lock(shared_dir):
+    # one object per worker: FileLock is reentrant in its process, and shuts out the other workers
+    return filelock.FileLock(shared_dir / f"{PROVISIONED}.lock")
+
+
 @pytest.fixture
-def provision(sim, playbook):
+def provision(sim, playbook, shared_dir, provisioned_lock):
     """provision() runs playbooks/provision.yml (inventories/local), checks it succeeded and keeps the result as
-    the simulator's PROVISIONED snapshot for the `provisioned` fixture."""
+    the PROVISIONED snapshot, in this simulator and in a file the other workers' simulators load."""
 
     def run():
-        done = playbook("playbooks/provision.yml", inventory="inventories/local")
-        assert done.rc == 0, done.failures() or done.stderr[-2000:]
-        sim.save_snapshot(PROVISIONED)
+        with provisioned_lock:
+            done = playbook("playbooks/provision.yml", inventory="inventories/local")
+            assert done.rc == 0, done.failures() or done.stderr[-2000:]
+            sim.save_snapshot(PROVISIONED, shared_dir / f"{PROVISIONED}.pickle")
         return done
 
     return run
 
 
 @pytest.fixture
-def provisioned(sim, provision):
-    """The simulator holding the provisioned stack: the first test of a session (an xdist worker) that needs it
-    runs provision.yml, the others load its snapshot (seconds instead of minutes)."""
-    if PROVISIONED in sim.snapshots():
-        sim.load_snapshot(PROVISIONED)
-    else:
-        provision()
+def provisioned(sim, provision, shared_dir, provisioned_lock):
+    """The simulator holding the provisioned stack: the first test of the session that needs it runs
+    provision.yml, the others load its snapshot (seconds instead of minutes), from the file when it was made by
+    another worker. The lock makes a worker wait for a provision under way instead of running its own."""
+    path = shared_dir / f"{PROVISIONED}.pickle"
+    with provisioned_lock:
+        if PROVISIONED in sim.snapshots():
+            sim.load_snapshot(PROVISIONED)
+        elif path.exists():
+            sim.load_snapshot(PROVISIONED, path)
+        else:
+            provision()
     return sim
 
 
