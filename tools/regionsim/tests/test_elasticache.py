@@ -264,7 +264,7 @@ def test_delete_global_datastore_needs_secondaries_removed_first(datastore):
 
 def test_latency_model_statuses(sim, datastore):
     gid, ec = datastore
-    sim.latency(True, scale=0.005)  # failover 0.6 s, deletions 1.5 s
+    sim.latency(True, scale=0.02)  # failover 2.4 s, deletions 6 s: room for a loaded machine
 
     def global_status():
         return ec[WEST].describe_global_replication_groups(GlobalReplicationGroupId=gid)["GlobalReplicationGroups"][0][
@@ -322,7 +322,7 @@ def test_latency_model_statuses(sim, datastore):
 def test_create_global_datastore_passes_through_creating(sim, client):
     ec = client("elasticache", PRIMARY)
     make_group(ec, "primary")
-    sim.latency(True, scale=0.002)  # creation 1.2 s
+    sim.latency(True, scale=0.005)  # creation 3 s
     gid = ec.create_global_replication_group(
         GlobalReplicationGroupIdSuffix="slow", PrimaryReplicationGroupId="primary"
     )["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
