@@ -19,6 +19,8 @@ import pickle
 import sys
 import threading
 
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from moto.core.base_backend import BackendDict, backend_lock
 
 from . import patches, timeline
@@ -93,9 +95,6 @@ class _Pickler(pickle.Pickler):
         return self._persistent.get(id(obj))
 
     def reducer_override(self, obj):
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-
         if isinstance(obj, (rsa.RSAPrivateKey, ec.EllipticCurvePrivateKey, ed25519.Ed25519PrivateKey)):
             der = obj.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
             return _private_key, (der,)
@@ -135,8 +134,6 @@ def _new_defaultdict(cls, factory):
 
 
 def _private_key(der):
-    from cryptography.hazmat.primitives import serialization
-
     return serialization.load_der_private_key(der, password=None)
 
 
