@@ -84,8 +84,8 @@ def _owners(backends):
 
 
 class _Pickler(pickle.Pickler):
-    """moto's BackendDicts are written as their module and name (the reader's own are used); private keys
-    (KMS) as DER bytes, locks as new locks."""
+    """moto's BackendDicts are written as their module and name (the reader's own are used), private keys
+    (KMS) as DER bytes; locks go through _copyable()'s copyreg entries, as in deepcopy."""
 
     def __init__(self, file, persistent):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -104,10 +104,6 @@ class _Pickler(pickle.Pickler):
                 return collections.defaultdict, (factory,), None, None, iter(obj.items())
             # a subclass whose __init__ takes other arguments (moto's SSM ParameterDict)
             return _new_defaultdict, (type(obj), factory), vars(obj), None, iter(obj.items())
-        if isinstance(obj, type(threading.Lock())):
-            return threading.Lock, ()
-        if isinstance(obj, type(threading.RLock())):
-            return threading.RLock, ()
         return NotImplemented
 
 
