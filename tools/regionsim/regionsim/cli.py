@@ -1,4 +1,4 @@
-"""regionsim command line: start/stop/status/reset the simulator, outages, faults, latency, log, snapshots."""
+"""regionsim command line: start/stop/status/reset the simulator, outages, faults, latency, clock, log, snapshots."""
 
 import argparse
 import json
@@ -98,7 +98,8 @@ def cmd_status(args):
         extra = f" (since {time.strftime('%H:%M:%S', time.localtime(status['outages'][region]['since']))}, mode {status['outages'][region]['mode']})" if state == "down" else ""
         print(f"  {region:16} {state}{extra}")
     latency = status["latency"]
-    print(f"  latency model: {'on, scale ' + str(latency['scale']) if latency['enabled'] else 'off'}")
+    print(f"  latency model: {'on, scale ' + str(latency['scale']) if latency['enabled'] else 'off'}"
+          f"{', clock held' if status.get('clock_held') else ''}, {status.get('timeline_pending', 0)} status change(s) pending")
     for fault in status["faults"]:
         print(f"  fault: {fault['kind']} p={fault['probability']} region={fault['region']} service={fault['service']} action={fault['action']} hits={fault['hits']}")
     print(f"  requests logged: {status['requests_logged']}")
@@ -153,6 +154,13 @@ def cmd_fault(args):
 def cmd_latency(args):
     result = call(args, "POST", "latency", {"enabled": args.state == "on", "scale": args.scale})
     print(f"latency model {'on, scale ' + str(result['scale']) if result['enabled'] else 'off'}")
+    return 0
+
+
+def cmd_clock(args):
+    result = call(args, "POST", "clock", {"action": args.action})
+    state = "held" if result["held"] else "running"
+    print(f"latency clock {state}; {result['applied']} status change(s) applied, {result['pending']} pending")
     return 0
 
 
@@ -230,6 +238,9 @@ def parser():
     s.add_argument("state", choices=["on", "off"])
     s.add_argument("--scale", type=float, help="time scale, e.g. 0.01 (a 4 minute promotion takes 2.4 s)")
     s.set_defaults(func=cmd_latency)
+    s = sub.add_parser("clock", help="latency model clock: hold it (status changes wait), step it (apply the next), release it")
+    s.add_argument("action", choices=["hold", "step", "release"])
+    s.set_defaults(func=cmd_clock)
     s = sub.add_parser("lag", help="replication lag (seconds) that CloudWatch reports for replicas")
     s.add_argument("seconds", type=float)
     s.add_argument("--region", default="*", help="the replica's region")

@@ -46,6 +46,17 @@ class Control:
     def latency(self, enabled=True, scale=0.01):
         return self.call("POST", "latency", {"enabled": enabled, "scale": scale})
 
+    def hold_clock(self):
+        """Latency model: no status change applies until step_clock() or release_clock()."""
+        return self.call("POST", "clock", {"action": "hold"})
+
+    def step_clock(self):
+        """Apply the next status change due (the clock must be held); answers how many applied and pending."""
+        return self.call("POST", "clock", {"action": "step"})
+
+    def release_clock(self):
+        return self.call("POST", "clock", {"action": "release"})
+
     def lag(self, seconds, region="*", service="*", resource="*"):
         return self.call("POST", "lag", {"seconds": seconds, "region": region, "service": service, "resource": resource})
 

@@ -57,7 +57,8 @@ class RegionSimMiddleware:
         try:
             if command == "status":
                 shown = sorted(set(self.default_regions()) | set(STATE.outages))
-                return _json(start_response, "200 OK", STATE.snapshot(shown) | {"timeline_pending": timeline.SCHEDULER.pending()})
+                clock = {"timeline_pending": timeline.SCHEDULER.pending(), "clock_held": timeline.SCHEDULER.held()}
+                return _json(start_response, "200 OK", STATE.snapshot(shown) | clock)
             if command == "outage" and method == "POST":
                 region = args.get("region")
                 self.check_region(region)
@@ -80,6 +81,8 @@ class RegionSimMiddleware:
             if command == "latency" and method == "POST":
                 STATE.set_latency(args.get("enabled", True), args.get("scale"))
                 return _json(start_response, "200 OK", dict(STATE.latency))
+            if command == "clock" and method == "POST":
+                return _json(start_response, "200 OK", self.clock(args.get("action")))
             if command == "lag" and method == "POST":
                 if args.get("region") not in (None, "*"):
                     self.check_region(args["region"])
@@ -107,6 +110,23 @@ class RegionSimMiddleware:
         except (ValueError, TypeError) as exc:
             return _json(start_response, "400 Bad Request", {"error": str(exc)})
         return _json(start_response, "404 Not Found", {"error": f"unknown control call {method} {command!r}"})
+
+    @staticmethod
+    def clock(action):
+        """Hold the latency model's clock, apply its next step, or let it run again."""
+        scheduler = timeline.SCHEDULER
+        applied = 0
+        if action == "hold":
+            scheduler.hold()
+        elif action == "release":
+            scheduler.release()
+        elif action == "step":
+            if not scheduler.held():
+                raise ValueError("the clock is running: hold it before stepping it")
+            applied = scheduler.step()
+        else:
+            raise ValueError(f"unknown clock action {action!r}; allowed: hold, step, release")
+        return {"held": scheduler.held(), "applied": applied, "pending": scheduler.pending()}
 
     def reset(self):
         """Every resource, outage, fault, lag and log entry forgotten (snapshots are kept)."""

@@ -5,6 +5,11 @@ see shared notes aws-dr-facts.md). Each entry is a list of (status, seconds from
 at which the resource shows that status); the last status is the final one. With the
 latency model off (the default) the final status applies at once, so tests stay fast.
 With it on, each step applies after seconds * scale. Benchmarks import DURATIONS.
+
+The clock can be held: no step applies until `step()` applies the next one (or `release()`
+lets the clock run again, and overdue steps apply at once). Tests and rehearsals use it to
+stop a resource in a passing status, such as an RDS promotion at "rebooting", for as long
+as they need, instead of racing a window of real time.
 """
 
 import heapq
@@ -58,6 +63,7 @@ class _Scheduler:
         self._cond = threading.Condition()
         self._thread = None
         self._generation = 0
+        self._held = False
 
     def _ensure_thread(self):
         if self._thread is None or not self._thread.is_alive():
@@ -73,28 +79,59 @@ class _Scheduler:
     def _run(self):
         while True:
             with self._cond:
-                while not self._heap or self._heap[0][0] > time.time():
-                    timeout = None if not self._heap else max(0.0, self._heap[0][0] - time.time())
+                while self._held or not self._heap or self._heap[0][0] > time.time():
+                    timeout = None if self._held or not self._heap else max(0.0, self._heap[0][0] - time.time())
                     self._cond.wait(timeout)
                 _, _, generation, callback = heapq.heappop(self._heap)
                 if generation != self._generation:
                     continue
-            try:
-                with STATE.lock:
-                    callback()
-            except Exception:  # a failed step must not stop the clock for everything else
-                import traceback
+            self._apply(callback)
 
-                traceback.print_exc()
+    @staticmethod
+    def _apply(callback):
+        try:
+            with STATE.lock:
+                callback()
+        except Exception:  # a failed step must not stop the clock for everything else
+            import traceback
+
+            traceback.print_exc()
 
     def pending(self):
         with self._cond:
             return len(self._heap)
 
+    def held(self):
+        with self._cond:
+            return self._held
+
+    def hold(self):
+        with self._cond:
+            self._held = True
+
+    def release(self):
+        with self._cond:
+            self._held = False
+            self._cond.notify()
+
+    def step(self):
+        """Apply the next due step now (every step due at that same moment); returns how many were applied."""
+        with self._cond:
+            due = []
+            while self._heap and (not due or self._heap[0][0] == due[0][0]):
+                entry = heapq.heappop(self._heap)
+                if entry[2] == self._generation:
+                    due.append(entry)
+        for entry in due:
+            self._apply(entry[3])
+        return len(due)
+
     def clear(self):
         with self._cond:
             self._heap.clear()
             self._generation += 1
+            self._held = False
+            self._cond.notify()
 
 
 SCHEDULER = _Scheduler()

@@ -30,6 +30,24 @@ def sim(sim_endpoint, monkeypatch):
 
 
 @pytest.fixture
+def walk(sim):
+    """Holds the latency model's clock for the test. walk(fetch) returns fetch() now and after
+    each status change, applied one by one, without repeats: every passing status is seen, with
+    no window of real time to miss on a busy machine."""
+    sim.hold_clock()
+
+    def run(fetch):
+        seen = [fetch()]
+        while sim.step_clock()["applied"]:
+            value = fetch()
+            if value != seen[-1]:
+                seen.append(value)
+        return seen
+
+    return run
+
+
+@pytest.fixture
 def client(sim):
     """client("rds", "eu-west-1", retries=0) -> a boto3 client bound to the simulator
     (retries: how many times botocore retries; 0 makes one attempt)."""

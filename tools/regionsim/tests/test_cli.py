@@ -57,6 +57,11 @@ def test_start_outage_restore_with_the_aws_cli(cli):
     assert "DBInstances" in aws("us-east-1", "rds", "describe-db-instances").stdout
     log = cli("regionsim", "log").stdout
     assert '"status": "dropped"' in log and '"action": "DescribeDBInstances"' in log
+    assert "latency clock held; 0 status change(s) applied, 0 pending" in cli("regionsim", "clock", "hold").stdout
+    assert "clock held, 0 status change(s) pending" in cli("regionsim", "status").stdout
+    assert "latency clock running" in cli("regionsim", "clock", "release").stdout
+    proc = cli("regionsim", "clock", "step", check=False)
+    assert proc.returncode == 1 and "hold it before stepping it" in proc.stderr
 
     # a snapshot: save, delete the resource and take a region down, load: the resource is back, the region up
     aws("us-east-1", "sqs", "create-queue", "--queue-name", "orders")

@@ -94,3 +94,46 @@ def test_reset_forgets_resources(sim, client):
     assert vpc in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
     sim.reset()
     assert vpc not in [v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]]
+
+
+def test_held_clock_applies_status_changes_only_when_stepped(sim, client):
+    with pytest.raises(SimError, match="hold it before stepping"):
+        sim.step_clock()
+    with pytest.raises(SimError, match="'pause'.*allowed: hold, step, release"):
+        sim.call("POST", "clock", {"action": "pause"})
+
+    r53 = client("route53")
+    zone_id = r53.create_hosted_zone(Name="clock.example.com", CallerReference="clock")["HostedZone"]["Id"]
+
+    def change(value):
+        batch = {"Changes": [{"Action": "UPSERT", "ResourceRecordSet": {
+            "Name": "a.clock.example.com", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": value}]}}]}
+        return r53.change_resource_record_sets(HostedZoneId=zone_id, ChangeBatch=batch)["ChangeInfo"]["Id"]
+
+    def status(change_id):
+        return r53.get_change(Id=change_id)["ChangeInfo"]["Status"]
+
+    sim.latency(True, scale=1.0)  # INSYNC 30 s after the change, unless stepped
+    assert sim.hold_clock()["held"] is True
+    first = change("10.0.0.1")
+    assert status(first) == "PENDING"
+    assert (sim.status()["clock_held"], sim.status()["timeline_pending"]) == (True, 1)
+    assert sim.step_clock() == {"held": True, "applied": 1, "pending": 0}
+    assert status(first) == "INSYNC"
+    assert sim.step_clock()["applied"] == 0  # nothing left to apply
+
+    change("10.0.0.2")
+    sim.reset()  # forgets the pending change and lets the clock run again
+    assert (sim.status()["clock_held"], sim.status()["timeline_pending"]) == (False, 0)
+
+    sim.latency(True, scale=0.001)
+    sim.hold_clock()
+    r53 = client("route53")
+    zone_id = r53.create_hosted_zone(Name="clock.example.com", CallerReference="clock-2")["HostedZone"]["Id"]
+    third = change("10.0.0.3")
+    assert status(third) == "PENDING"  # overdue after 30 ms, but held
+    assert sim.release_clock()["held"] is False
+    waited = 0
+    while status(third) != "INSYNC":  # applied by the running clock: wait on the state, not a fixed time
+        waited += 1
+        assert waited < 1000, "a released clock never applied the overdue change"

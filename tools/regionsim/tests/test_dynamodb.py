@@ -2,8 +2,6 @@
 removes real replica tables, writes in any member reach the others (last writer wins), and
 DescribeTable carries TableId and the Replicas list."""
 
-import time
-
 import pytest
 from botocore.exceptions import ClientError
 
@@ -96,7 +94,7 @@ def test_writes_replicate_in_every_direction(client):
     assert client("dynamodb", "us-west-2").scan(TableName="orders")["Items"] == []
 
 
-def test_replication_lag_and_last_writer_wins(sim, client):
+def test_replication_lag_and_last_writer_wins(sim, client, walk):
     east = _table(client)
     _replicate(east, "eu-west-1")
     west = client("dynamodb", "eu-west-1")
@@ -108,63 +106,43 @@ def test_replication_lag_and_last_writer_wins(sim, client):
     assert _get(east, "k")["v"] == {"S": "from-west"}  # west -> east has no lag
     # a marker written after the older write arrives after it: then the conflict is settled
     east.put_item(TableName="orders", Item={"pk": {"S": "marker"}})
-    deadline = time.time() + 3
-    while time.time() < deadline and _get(west, "marker") is None:
-        time.sleep(0.05)
-    assert _get(west, "marker") is not None
+    assert walk(lambda: _get(west, "marker") is not None) == [False, True]
     assert _get(west, "k")["v"] == {"S": "from-west"}  # the older write from east lost
     assert _get(east, "k")["v"] == {"S": "from-west"}
 
 
-def test_delayed_write_arrives_after_the_lag(sim, client):
+def test_delayed_write_arrives_after_the_lag(sim, client, walk):
     east = _table(client)
     _replicate(east, "eu-west-1")
     west = client("dynamodb", "eu-west-1")
     sim.latency(True, 0.01)
     sim.lag(30, region="eu-west-1", service="dynamodb", resource="orders")  # 0.3 s scaled
     east.put_item(TableName="orders", Item={"pk": {"S": "late"}})
-    seen = []
-    deadline = time.time() + 3
-    while time.time() < deadline:
-        seen.append(_get(west, "late") is not None)
-        if seen[-1]:
-            break
-        time.sleep(0.05)
-    assert seen[0] is False and seen[-1] is True
+    assert walk(lambda: _get(west, "late") is not None) == [False, True]
 
 
-def test_replica_statuses_with_latency_model_and_delete(sim, client):
+def test_replica_statuses_with_latency_model_and_delete(sim, client, walk):
     east = _table(client)
-    sim.latency(True, 0.005)  # ACTIVE after 300 s * 0.005 = 1.5 s; deleted after 0.6 s
+    sim.latency(True, 0.01)
     described = _replicate(east, "eu-west-1")
     assert described["TableStatus"] == "UPDATING"
     assert described["Replicas"] == [{"RegionName": "eu-west-1", "ReplicaStatus": "CREATING"}]
     west = client("dynamodb", "eu-west-1")
     assert west.describe_table(TableName="orders")["Table"]["TableStatus"] == "CREATING"
-    seen = []
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        status = east.describe_table(TableName="orders")["Table"]["Replicas"][0]["ReplicaStatus"]
-        if not seen or seen[-1] != status:
-            seen.append(status)
-        if status == "ACTIVE":
-            break
-        time.sleep(0.05)
-    assert seen == ["CREATING", "ACTIVE"]
+    assert walk(lambda: east.describe_table(TableName="orders")["Table"]["Replicas"][0]["ReplicaStatus"]) == ["CREATING", "ACTIVE"]
     assert east.describe_table(TableName="orders")["Table"]["TableStatus"] == "ACTIVE"
 
     east.update_table(TableName="orders", ReplicaUpdates=[{"Delete": {"RegionName": "eu-west-1"}}])
     assert east.describe_table(TableName="orders")["Table"]["Replicas"][0]["ReplicaStatus"] == "DELETING"
-    deadline = time.time() + 5
-    while time.time() < deadline:
+
+    def west_table():
         try:
-            west.describe_table(TableName="orders")
+            return west.describe_table(TableName="orders")["Table"]["TableStatus"]
         except ClientError as err:
             assert err.response["Error"]["Code"] == "ResourceNotFoundException"
-            break
-        time.sleep(0.05)
-    else:
-        pytest.fail("replica table was not deleted")
+            return "gone"
+
+    assert walk(west_table)[-1] == "gone"
     assert "Replicas" not in east.describe_table(TableName="orders")["Table"]
     east.put_item(TableName="orders", Item={"pk": {"S": "after"}})  # no replica left to write to
 

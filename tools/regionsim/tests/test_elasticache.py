@@ -1,7 +1,5 @@
 """ElastiCache Global Datastore, deletions and cache cluster details as real AWS shows them."""
 
-import time
-
 import botocore.exceptions
 import pytest
 
@@ -58,20 +56,6 @@ def member_role(ec, group_id):
         "GlobalReplicationGroupInfo"
     )
     return info and info["GlobalReplicationGroupMemberRole"]
-
-
-def poll_statuses(read, final, timeout=10.0):
-    """Call read() until it returns final; return every status seen, in order, without repeats."""
-    seen = []
-    deadline = time.monotonic() + timeout
-    while True:
-        status = read()
-        if not seen or seen[-1] != status:
-            seen.append(status)
-        if status == final:
-            return seen
-        assert time.monotonic() < deadline, f"still {status!r} after {timeout}s (seen {seen})"
-        time.sleep(0.02)
 
 
 def status_or_gone(read, not_found):
@@ -262,9 +246,9 @@ def test_delete_global_datastore_needs_secondaries_removed_first(datastore):
     assert primary["Status"] == "available" and "GlobalReplicationGroupInfo" not in primary
 
 
-def test_latency_model_statuses(sim, datastore):
+def test_latency_model_statuses(sim, datastore, walk):
     gid, ec = datastore
-    sim.latency(True, scale=0.02)  # failover 2.4 s, deletions 6 s: room for a loaded machine
+    sim.latency(True, scale=0.01)
 
     def global_status():
         return ec[WEST].describe_global_replication_groups(GlobalReplicationGroupId=gid)["GlobalReplicationGroups"][0][
@@ -282,7 +266,7 @@ def test_latency_model_statuses(sim, datastore):
             GlobalReplicationGroupId=gid, PrimaryRegion=WEST, PrimaryReplicationGroupId="app-usw2"
         )
     assert error_code(err) == "InvalidGlobalReplicationGroupState"
-    assert poll_statuses(global_status, "available") == ["modifying", "available"]
+    assert walk(global_status) == ["modifying", "available"]
     assert members(ec[EU], gid)[EU] == ("app-euw1", "PRIMARY")
 
     response = ec[WEST].disassociate_global_replication_group(
@@ -293,7 +277,7 @@ def test_latency_model_statuses(sim, datastore):
         dict((m["ReplicationGroupId"], m["Status"]) for m in response["GlobalReplicationGroup"]["Members"])["app-usw2"]
         == "disassociating"
     )
-    assert poll_statuses(global_status, "available") == ["modifying", "available"]
+    assert walk(global_status) == ["modifying", "available"]
     assert WEST not in members(ec[EU], gid)
 
     # A standalone group goes "deleting", then is gone.
@@ -305,24 +289,24 @@ def test_latency_model_statuses(sim, datastore):
         lambda: ec[WEST].describe_replication_groups(ReplicationGroupId="app-usw2")["ReplicationGroups"][0]["Status"],
         "ReplicationGroupNotFoundFault",
     )
-    assert poll_statuses(rg_status, "gone") == ["deleting", "gone"]
+    assert walk(rg_status) == ["deleting", "gone"]
 
     ec[PRIMARY].disassociate_global_replication_group(
         GlobalReplicationGroupId=gid, ReplicationGroupId="app-use1", ReplicationGroupRegion=PRIMARY
     )
-    assert poll_statuses(global_status, "available")[-1] == "available"
+    assert walk(global_status)[-1] == "available"
     response = ec[EU].delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
     assert response["GlobalReplicationGroup"]["Status"] == "deleting"
-    assert poll_statuses(status_or_gone(global_status, "GlobalReplicationGroupNotFoundFault"), "gone") == [
+    assert walk(status_or_gone(global_status, "GlobalReplicationGroupNotFoundFault")) == [
         "deleting",
         "gone",
     ]
 
 
-def test_create_global_datastore_passes_through_creating(sim, client):
+def test_create_global_datastore_passes_through_creating(sim, client, walk):
     ec = client("elasticache", PRIMARY)
     make_group(ec, "primary")
-    sim.latency(True, scale=0.005)  # creation 3 s
+    sim.latency(True, scale=0.01)
     gid = ec.create_global_replication_group(
         GlobalReplicationGroupIdSuffix="slow", PrimaryReplicationGroupId="primary"
     )["GlobalReplicationGroup"]["GlobalReplicationGroupId"]
@@ -338,7 +322,7 @@ def test_create_global_datastore_passes_through_creating(sim, client):
             "Status"
         ]
 
-    assert poll_statuses(status, "available") == ["creating", "available"]
+    assert walk(status) == ["creating", "available"]
 
 
 def test_cluster_mode_and_replica_count(client):
@@ -358,7 +342,7 @@ def test_cluster_mode_and_replica_count(client):
     assert plain["MemberClusters"] == ["plain-001", "plain-002", "plain-003"]
 
 
-def test_cache_cluster_details_and_deletion(sim, client):
+def test_cache_cluster_details_and_deletion(sim, client, walk):
     ec = client("elasticache", EU)
     ec.create_cache_cluster(
         CacheClusterId="cc", CacheNodeType="cache.t3.micro", Engine="redis", SecurityGroupIds=["sg-123"]
@@ -378,7 +362,7 @@ def test_cache_cluster_details_and_deletion(sim, client):
         lambda: ec.describe_cache_clusters(CacheClusterId="cc")["CacheClusters"][0]["CacheClusterStatus"],
         "CacheClusterNotFound",
     )
-    assert poll_statuses(status, "gone") == ["deleting", "gone"]
+    assert walk(status) == ["deleting", "gone"]
 
 
 def test_cache_subnet_group_deleted_once_unused(client):
