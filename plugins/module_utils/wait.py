@@ -15,6 +15,14 @@ class WaitTimeout(Exception):
         )
 
 
+def add_statuses(statuses, seen, prefix=""):
+    """Append the statuses seen to a module's record of them, without repeating the last one."""
+    for status in seen:
+        status = f"{prefix}{status}"
+        if not statuses or statuses[-1] != status:
+            statuses.append(status)
+
+
 def wait_until(describe, done, what, timeout, delay=2.0, status_of=None, fail_on=None):
     """Poll describe() until done(result) is true or timeout seconds pass.
 

@@ -208,6 +208,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import clie
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import is_unreachable
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
 
 LAG_METRIC = "GlobalDatastoreReplicationLag"
@@ -323,11 +324,9 @@ class GlobalFailover:
                 self.describe, done, what, p["wait_timeout"], delay=p["poll_interval"], status_of=lambda g: g.get("Status")
             )
         except WaitTimeout as e:
-            self.statuses.extend(e.seen)
+            add_statuses(self.statuses, e.seen)
             self.fail(str(e))
-        for status in seen:
-            if not self.statuses or self.statuses[-1] != status:
-                self.statuses.append(status)
+        add_statuses(self.statuses, seen)
         return group
 
     def settle(self, group):
@@ -401,8 +400,8 @@ class GlobalFailover:
             group = call(**{k: v for k, v in plan.items() if k != "action"})["GlobalReplicationGroup"]
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
             self.module.fail_json_aws(e, msg=f"{plan['action']} of {self.global_id} to {self.region} failed")
-        if group.get("Status") and group["Status"] not in self.statuses:
-            self.statuses.append(group["Status"])
+        if group.get("Status"):
+            add_statuses(self.statuses, [group["Status"]])
         if self.params["wait"]:
             target_id = target["replication_group_id"]
             what = (f"{target_id} in {self.region} to be the primary of {self.global_id}" if self.state == "primary"

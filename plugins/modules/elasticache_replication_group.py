@@ -295,6 +295,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import chec
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
 
 # ElastiCache API reference, CreateReplicationGroup: ReplicationGroupId constraints.
@@ -538,10 +539,7 @@ class ReplicationGroup:
     # --- waiting ------------------------------------------------------------------------
 
     def record(self, seen, prefix=""):
-        for status in seen:
-            status = f"{prefix}{status}"
-            if not self.statuses or self.statuses[-1] != status:
-                self.statuses.append(status)
+        add_statuses(self.statuses, seen, prefix)
 
     def wait_for(self, describe, done, what, status_of, prefix=""):
         p = self.params

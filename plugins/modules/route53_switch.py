@@ -217,6 +217,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.dns import find_zon
 from ansible_collections.multiregion.dr.plugins.module_utils.dns import fqdn
 from ansible_collections.multiregion.dr.plugins.module_utils.dns import record_sets
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
 
 # Route 53 is global; its API endpoint (route53.amazonaws.com) signs with us-east-1.
@@ -482,9 +483,9 @@ class Switch:
                 p["wait_timeout"], delay=p["poll_interval"], status_of=lambda c: c["Status"],
             )
         except WaitTimeout as e:
-            self.statuses.extend(s for s in e.seen if s not in self.statuses)
+            add_statuses(self.statuses, e.seen)
             self.fail(str(e) + " The record change itself is already made; a rerun reports changed=false.", change_id=change_id)
-        self.statuses.extend(s for s in seen if s not in self.statuses)
+        add_statuses(self.statuses, seen)
         return info
 
     def run(self):

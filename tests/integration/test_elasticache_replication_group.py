@@ -182,7 +182,9 @@ def test_throttling_is_retried(module, aws, sim):
 
 def test_latency_waits_time_out_clearly_and_rerun_completes(module, aws, sim):
     sim.latency(True, scale=0.005)  # Global Datastore creation 600 s -> 3 s
+    sim.hold_clock()  # creating until released, however slow the machine: the short wait must time out
     short = module("elasticache_replication_group", primary_args(global_datastore={"suffix": RG}, wait_timeout=1))
+    sim.release_clock()
     assert short.get("failed") is True, short
     assert f"timed out after 1 s waiting for Global Datastore ldgnf-{RG} to be available" in short["msg"]
     assert "rerun" in short["msg"] and short["statuses"] == ["available", "global:creating"]
@@ -194,9 +196,10 @@ def test_latency_waits_time_out_clearly_and_rerun_completes(module, aws, sim):
 
     joined = module("elasticache_replication_group", secondary_args(EU, f"ldgnf-{RG}", wait_timeout=30))
     assert joined["changed"] is True, joined
+    sim.latency(True, scale=0.02)  # long enough that the module's polls see both passing statuses
     gone = module("elasticache_replication_group", {"region": EU, "replication_group_id": RG, "state": "absent", "wait_timeout": 30, **FAST})
     assert gone["changed"] is True, gone
-    # Disassociation (modifying 60 s -> 0.3 s) then deletion (deleting 300 s -> 1.5 s), each waited for.
+    # Disassociation (modifying 60 s -> 1.2 s) then deletion (deleting 300 s -> 6 s), each waited for.
     assert "global:modifying" in gone["statuses"] and "deleting" in gone["statuses"], gone["statuses"]
     assert gone["statuses"][-1] == "deleted"
     assert aws("elasticache", EU).describe_replication_groups()["ReplicationGroups"] == []

@@ -214,7 +214,9 @@ def test_throttling_is_retried(run, aws, sim, dns):
 def test_latency_model_pending_insync_timeout_and_rerun(run, aws, sim, dns):
     sim.latency(True, scale=0.1)  # a change is INSYNC after 30 s x 0.1 = 3 s
     args = {"hosted_zone": ZONE, "record_name": "app", "target_region": "us-west-2", "poll_interval": 0.2}
+    sim.hold_clock()  # the change stays PENDING however slow the machine: the short wait must time out
     short = run({**args, "wait_timeout": 1})
+    sim.release_clock()
     assert short.get("failed") is True, short
     assert "timed out after 1 s" in short["msg"] and "rerun" in short["msg"] and short["statuses"] == ["PENDING"]
     assert short["change_id"].startswith("/change/")
