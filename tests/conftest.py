@@ -23,12 +23,20 @@ sys.path.insert(0, str(ROOT / ".collections"))
 def pytest_collection_modifyitems(items):
     """Slowest first (the estimate in @pytest.mark.slow(seconds)): with one test handed out at a time
     (make's --maxschedchunk 1), the long end-to-end runs start at once on both workers instead of ending one
-    of them alone."""
-    def estimate(item):
+    of them alone. The test that provisions comes first of all: its run is the snapshot every `provisioned`
+    test loads, so none of them has to provision (or wait) for it."""
+    def order(item):
         marker = item.get_closest_marker("slow")
-        return marker.args[0] if marker else 0
+        builds_snapshot = "provision" in item.fixturenames and "provisioned" not in item.fixturenames
+        return (not builds_snapshot, -(marker.args[0] if marker else 0))
 
-    items.sort(key=estimate, reverse=True)
+    items.sort(key=order)
+    # xdist starts each worker with two consecutive tests (worker k: items 2k and 2k+1). Deal the longest so
+    # that each worker starts one of the n longest and follows it with one of the next n.
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    if workers > 1 and len(items) >= 2 * workers:
+        head = items[:2 * workers]
+        items[:2 * workers] = [head[k + j * workers] for k in range(workers) for j in (0, 1)]
 
 
 @pytest.fixture(scope="session")

@@ -103,7 +103,7 @@ def assert_active(aws, region):
     assert weights(aws) == {r: (100 if r == region else 0) for r in REGIONS}
 
 
-@pytest.mark.slow(220)
+@pytest.mark.slow(550)
 def test_awx_jobs_provision_status_failover_verify_failback(sim, aws, tmp_path):
     awx = AWX(awx_checks.render(), sim.endpoint, tmp_path)
     timings = {}

@@ -122,7 +122,7 @@ def cdn_line(status):
     return next(line for line in lines if line.startswith("CDN "))
 
 
-@pytest.mark.slow(70)
+@pytest.mark.slow(190)
 def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aws, module, tmp_path):
     sim.outage("us-east-1")
     # the CDN's origin group covers the three regions: us-east-1 is out, so requests end up in the two others
@@ -231,7 +231,7 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
 
-@pytest.mark.slow(100)
+@pytest.mark.slow(120)
 def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path):
     sim.outage("us-east-1")
     sim.latency(True, 0.05)  # promotion about 12 s, cache failover 6 s, a new instance 4.5 s
@@ -269,7 +269,7 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
     assert again.rc == 0 and again.changed() == 0, again.failures()
 
 
-@pytest.mark.slow(160)
+@pytest.mark.slow(240)
 def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, tmp_path):
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]

@@ -13,7 +13,7 @@ BIN = Path(sys.executable).parent
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glob("*/molecule.yml"))
 
 
-@pytest.mark.slow(30)
+@pytest.mark.slow(80)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(sim, scenario, tmp_path):
     # HOME of its own: molecule builds and installs the collection into ~/.ansible/collections, and two

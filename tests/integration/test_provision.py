@@ -176,7 +176,7 @@ def leftovers(aws):
     return found
 
 
-@pytest.mark.slow(200)
+@pytest.mark.slow(280)
 def test_provision_three_regions_checked_through_boto3(playbook, provision, aws):
     dry = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.failures() or dry.stderr[-2000:]
@@ -264,7 +264,7 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
     assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
 
 
-@pytest.mark.slow(150)
+@pytest.mark.slow(450)
 def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playbook):
     again = playbook("playbooks/provision.yml", inventory=INVENTORY)
     assert again.rc == 0 and {host: s["changed"] for host, s in again.stats.items()} == {r: 0 for r in REGIONS}, again.stats
@@ -272,7 +272,7 @@ def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playboo
     assert checked.rc == 0 and checked.changed() == 0, checked.stats
 
 
-@pytest.mark.slow(120)
+@pytest.mark.slow(550)
 def test_teardown_refused_planned_then_leaves_nothing_twice(provisioned, playbook, aws):
     # refused without the confirmation, a plan in check mode, then nothing left, twice
     before = leftovers(aws)

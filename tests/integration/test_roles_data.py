@@ -149,7 +149,7 @@ def check_cdn(aws):
     assert {"Key": "Application", "Value": NAME} in tags
 
 
-@pytest.mark.slow(90)
+@pytest.mark.slow(190)
 def test_check_provision_rerun_and_teardown(playbook, aws):
     empty = playbook(PLAYBOOK, check=True, inventory=INVENTORY, extravars=EXTRAVARS)
     assert empty.rc == 0, empty.failures()

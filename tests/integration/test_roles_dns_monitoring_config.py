@@ -189,7 +189,7 @@ def check_provisioned(aws, albs):
     assert [m[3] for m in widgets["Route 53 health checks"]["metrics"]] == [checks[r][0]["Id"] for r in REGIONS]
 
 
-@pytest.mark.slow(80)
+@pytest.mark.slow(170)
 def test_provision_rerun_and_check(playbook, aws, tmp_path):
     albs = make_albs(aws)
     path = write_playbook(tmp_path)
@@ -206,7 +206,7 @@ def test_provision_rerun_and_check(playbook, aws, tmp_path):
     check_provisioned(aws, albs)
 
 
-@pytest.mark.slow(60)
+@pytest.mark.slow(130)
 def test_failover_rerun_keeps_dns_and_moves_config(playbook, module, aws, tmp_path):
     albs = make_albs(aws)
     path = write_playbook(tmp_path)
