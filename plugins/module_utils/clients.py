@@ -3,6 +3,7 @@
 """Regional AWS clients for multiregion.dr modules: one place for retries, timeouts,
 region validation and telling "the region is unreachable" apart from an API error."""
 
+import random
 import time
 
 try:
@@ -13,8 +14,13 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-# Throttling codes beyond AWSRetry's own list (JSON-protocol and S3 services).
-THROTTLING_CODES = ["ThrottlingException", "SlowDown", "ProvisionedThroughputExceededException", "TooManyRequestsException"]
+# The one retry policy: the error codes that mean "throttled, ask again later" (the query-protocol codes
+# AWSRetry knows itself, plus those of JSON-protocol services and S3), retried with jittered backoff.
+THROTTLING_CODES = [
+    "Throttling", "ThrottlingException", "RequestLimitExceeded", "RequestThrottled", "ThrottledException",
+    "SlowDown", "ProvisionedThroughputExceededException", "TooManyRequestsException",
+]
+RETRY_ATTEMPTS = 8
 
 # Default retry decorator: throttling and transient 5xx, with jitter, bounded in time.
 RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=THROTTLING_CODES)
@@ -36,6 +42,38 @@ UNAVAILABLE_CODES = ("ServiceUnavailable", "Unavailable", "InternalFailure", "In
 CONNECTION_ARGUMENT_SPEC = dict(
     connect_timeout=dict(type="int", default=5),
 )
+
+
+def error_code(exc):
+    """The AWS error code of exc (a botocore ClientError), else None: the one way modules read error codes."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return exc.response.get("Error", {}).get("Code")
+    return None
+
+
+def error_text(exc):
+    """'Code: Message' of an AWS error, else 'ExceptionType: text'."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        error = exc.response.get("Error", {})
+        return f"{error.get('Code')}: {error.get('Message')}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def is_throttled(exc):
+    return error_code(exc) in THROTTLING_CODES
+
+
+def throttle_retry(call, *args, **kwargs):
+    """call(*args, **kwargs), retried on throttling only, with jittered backoff: for probe clients, which
+    make one attempt each (a retry on a connection error would multiply the time a dead region costs)."""
+    for attempt in range(RETRY_ATTEMPTS):
+        try:
+            return call(*args, **kwargs)
+        except botocore.exceptions.ClientError as exc:
+            if not is_throttled(exc) or attempt == RETRY_ATTEMPTS - 1:
+                raise
+        time.sleep(random.uniform(0.05, min(2.0, 0.1 * 2 ** attempt)))
+    return None  # not reached: the last attempt returns or raises
 
 
 def known_regions():
@@ -77,7 +115,7 @@ def client(module, service, region, probe=False):
     # botocore's standard mode retries every throttling code with jittered backoff, on every call
     # and paginator; 8 attempts make a 30% throttling rate harmless. AWSRetry (aws_retry=True)
     # stays available on top for codes botocore does not know.
-    config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": 8, "mode": "standard"})
+    config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": RETRY_ATTEMPTS, "mode": "standard"})
     return module.client(service, region=region, config=config, retry_decorator=RETRY)
 
 
@@ -107,9 +145,8 @@ def is_unreachable(exc):
     if isinstance(exc, CONNECTION_ERRORS):
         return True
     if isinstance(exc, botocore.exceptions.ClientError):
-        error = exc.response.get("Error", {})
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return status >= 500 and error.get("Code") in UNAVAILABLE_CODES
+        return status >= 500 and error_code(exc) in UNAVAILABLE_CODES
     return False
 
 

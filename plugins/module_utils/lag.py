@@ -13,12 +13,7 @@ must not take silence for health.
 
 import datetime
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, is_unreachable, THROTTLING_CODES
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, is_throttled, is_unreachable
 
 PERIOD = 60  # AWS publishes replica lag once a minute
 MAX_QUERIES = 500  # GetMetricData limit per call
@@ -153,19 +148,13 @@ def aggregate(results, rpo_seconds):
     return {"max_lag_seconds": max(known) if known else None, "within_rpo": within, "unknown": unknown}
 
 
-def _is_throttled(exc):
-    return isinstance(exc, botocore.exceptions.ClientError) and exc.response.get("Error", {}).get("Code") in (
-        ["Throttling", "ThrottlingException", "RequestLimitExceeded"] + THROTTLING_CODES
-    )
-
-
 def _call(module, service, region, method, **params):
     """One call through the probe client (a dead region costs connect_timeout at most); a
     throttled answer means the region is up, so the call is repeated with retries."""
     try:
         return getattr(client(module, service, region, probe=True), method)(**params)
     except Exception as exc:  # pylint: disable=broad-except
-        if not _is_throttled(exc):
+        if not is_throttled(exc):
             raise
     return getattr(client(module, service, region), method)(aws_retry=True, **params)
 

@@ -4,6 +4,16 @@
 
 import time
 
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
+
+# The options of the multiregion.dr.dr.wait doc fragment, with its defaults.
+WAIT_ARGUMENT_SPEC = dict(
+    wait=dict(type="bool", default=True),
+    wait_timeout=dict(type="int", default=1800),
+    poll_interval=dict(type="float", default=5),
+    **CONNECTION_ARGUMENT_SPEC,
+)
+
 
 class WaitTimeout(Exception):
     def __init__(self, what, timeout, last, seen):
@@ -47,3 +57,23 @@ def wait_until(describe, done, what, timeout, delay=2.0, status_of=None, fail_on
         if time.monotonic() >= deadline:
             raise WaitTimeout(what, timeout, status, seen)
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+
+
+def wait_or_fail(module, describe, done, what, status_of=None, statuses=None, prefix="", fail=None, note=""):
+    """wait_until() with the module's wait_timeout and poll_interval; on time-out the module fails.
+
+    The statuses seen (time-out included) are added to the list statuses when given (add_statuses).
+    fail(msg) reports the time-out (a module's own fail with its extra return values; module.fail_json
+    by default); note is appended to the time-out message. Returns the last result of describe().
+    """
+    params = module.params
+    try:
+        result, seen = wait_until(describe, done, what, params["wait_timeout"], params["poll_interval"], status_of)
+    except WaitTimeout as exc:
+        if statuses is not None:
+            add_statuses(statuses, exc.seen, prefix)
+        (fail or (lambda msg: module.fail_json(msg=msg)))(str(exc) + note)
+        raise  # not reached: fail() exits the module
+    if statuses is not None:
+        add_statuses(statuses, seen, prefix)
+    return result

@@ -180,8 +180,8 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, find_distribution
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, find_distribution
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 FAILOVER_CODES = [400, 403, 404, 416, 500, 502, 503, 504]
 METHODS = ["GET", "HEAD", "OPTIONS"]
@@ -349,10 +349,7 @@ def main():
         enabled=dict(type="bool"),
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
@@ -364,13 +361,11 @@ def main():
     def wait_deployed(dist_id):
         if not params["wait"]:
             return cf.get_distribution(Id=dist_id)["Distribution"]
-        dist, statuses = wait_until(
-            lambda: cf.get_distribution(Id=dist_id)["Distribution"], lambda d: d["Status"] == "Deployed",
-            f"distribution {dist_id} to be Deployed", params["wait_timeout"], params["poll_interval"],
-            status_of=lambda d: d["Status"],
+        return wait_or_fail(
+            module, lambda: cf.get_distribution(Id=dist_id)["Distribution"], lambda d: d["Status"] == "Deployed",
+            f"distribution {dist_id} to be Deployed", status_of=lambda d: d["Status"], statuses=seen,
+            fail=lambda msg: module.fail_json(msg=msg, plan=plan, statuses_seen=seen),
         )
-        seen.extend(statuses)
-        return dist
 
     try:
         item, config, etag = find_distribution(cf, reference)
@@ -432,8 +427,6 @@ def main():
                     cf.tag_resource(Resource=dist["ARN"], Tags={"Items": [{"Key": k, "Value": v} for k, v in missing.items()]})
         if plan and not module.check_mode:
             dist = wait_deployed(dist_id)
-    except WaitTimeout as exc:
-        module.fail_json(msg=str(exc), plan=plan, statuses_seen=seen)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=f"CloudFront distribution {reference}", plan=plan)
 

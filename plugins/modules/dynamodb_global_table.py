@@ -162,8 +162,8 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, check_region, client
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region, client
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
 def key_schema(params):
@@ -238,10 +238,7 @@ def main():
         point_in_time_recovery=dict(type="bool", default=True),
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
@@ -250,13 +247,13 @@ def main():
     ddb = client(module, "dynamodb", home)
     plan, seen = [], []
 
+    def fail(msg):
+        module.fail_json(msg=msg, plan=plan, statuses_seen=seen)
+
     def wait_settled(what, regions=None):
         if params["wait"]:
-            statuses = wait_until(
-                lambda: describe(ddb, name), lambda t: settled(t, regions), what,
-                params["wait_timeout"], params["poll_interval"], status_of=lambda t: (t or {}).get("TableStatus", "absent"),
-            )[1]
-            seen.extend(s for s in statuses if not seen or seen[-1] != s)
+            wait_or_fail(module, lambda: describe(ddb, name), lambda t: settled(t, regions), what,
+                         status_of=lambda t: (t or {}).get("TableStatus", "absent"), statuses=seen, fail=fail)
 
     try:
         table = describe(ddb, name)
@@ -277,8 +274,7 @@ def main():
                                      diff={"before": before, "after": {"exists": False}})
                 ddb.delete_table(TableName=name)
                 if params["wait"]:
-                    wait_until(lambda: describe(ddb, name), lambda t: t is None, f"table {name} to be deleted",
-                               params["wait_timeout"], params["poll_interval"])
+                    wait_or_fail(module, lambda: describe(ddb, name), lambda t: t is None, f"table {name} to be deleted", fail=fail)
             module.exit_json(changed=True, plan=plan, table_status="absent", statuses_seen=seen,
                              diff={"before": before, "after": {"exists": False, "replicas": [], "kms_key_arn": None}})
 
@@ -356,8 +352,6 @@ def main():
 
         after = {"exists": True, "replicas": sorted(members[1:]), "kms_key_arn": params["kms_key_arn"] or kms_of(table)}
         final = describe(ddb, name) if not module.check_mode else table
-    except WaitTimeout as exc:
-        module.fail_json(msg=str(exc), plan=plan, statuses_seen=seen)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=f"DynamoDB global table {name} from {home}", plan=plan)
 

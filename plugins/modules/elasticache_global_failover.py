@@ -200,16 +200,15 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import is_unreachable
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
 LAG_METRIC = "GlobalDatastoreReplicationLag"
 
@@ -318,16 +317,7 @@ class GlobalFailover:
         return not found.get("GlobalReplicationGroupInfo", {}).get("GlobalReplicationGroupId")
 
     def wait_for(self, done, what):
-        p = self.params
-        try:
-            group, seen = wait_until(
-                self.describe, done, what, p["wait_timeout"], delay=p["poll_interval"], status_of=lambda g: g.get("Status")
-            )
-        except WaitTimeout as e:
-            add_statuses(self.statuses, e.seen)
-            self.fail(str(e))
-        add_statuses(self.statuses, seen)
-        return group
+        return wait_or_fail(self.module, self.describe, done, what, status_of=lambda g: g.get("Status"), statuses=self.statuses, fail=self.fail)
 
     def settle(self, group):
         """A previous operation still runs (e.g. a timed-out run): wait for it, or say why we cannot act."""
@@ -445,10 +435,7 @@ def main():
         max_lag_seconds=dict(type="raw"),
         allow_data_loss=dict(type="bool", default=False),
         lag_period=dict(type="int", default=300),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

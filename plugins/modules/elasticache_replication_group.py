@@ -290,13 +290,11 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
 # ElastiCache API reference, CreateReplicationGroup: ReplicationGroupId constraints.
 ID_PATTERN = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$")
@@ -538,18 +536,8 @@ class ReplicationGroup:
 
     # --- waiting ------------------------------------------------------------------------
 
-    def record(self, seen, prefix=""):
-        add_statuses(self.statuses, seen, prefix)
-
     def wait_for(self, describe, done, what, status_of, prefix=""):
-        p = self.params
-        try:
-            result, seen = wait_until(describe, done, what, p["wait_timeout"], delay=p["poll_interval"], status_of=status_of)
-        except WaitTimeout as e:
-            self.record(e.seen, prefix)
-            self.fail(str(e))
-        self.record(seen, prefix)
-        return result
+        return wait_or_fail(self.module, describe, done, what, status_of=status_of, statuses=self.statuses, prefix=prefix, fail=self.fail)
 
     def wait_group(self, gone=False):
         if gone:
@@ -803,10 +791,7 @@ def main():
         purge_tags=dict(type="bool", default=True),
         global_replication_group_id=dict(type="str"),
         global_datastore=dict(type="dict", options=dict(suffix=dict(type="str", required=True), description=dict(type="str"))),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params

@@ -132,8 +132,8 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, paginate
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
 def parse_primary_arn(module, arn):
@@ -171,10 +171,7 @@ def main():
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         pending_window=dict(type="int", default=7),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -240,11 +237,10 @@ def main():
             kms.cancel_key_deletion(KeyId=key_id)
             kms.enable_key(KeyId=key_id)
         if params["wait"]:
-            wait_until(
-                lambda: describe(kms, key_id) or {},
-                lambda meta: meta.get("KeyState") == "Enabled",
-                f"replica {key_id} in {module.region} to be Enabled",
-                params["wait_timeout"], params["poll_interval"], status_of=lambda meta: meta.get("KeyState"),
+            wait_or_fail(
+                module, lambda: describe(kms, key_id) or {}, lambda meta: meta.get("KeyState") == "Enabled",
+                f"replica {key_id} in {module.region} to be Enabled", status_of=lambda meta: meta.get("KeyState"),
+                fail=lambda msg: module.fail_json(msg=msg, plan=plan),
             )
         if alias and not before["alias"]:
             if alias_target(kms, alias):
@@ -252,8 +248,6 @@ def main():
             else:
                 kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         meta = describe(kms, key_id)
-    except WaitTimeout as exc:
-        module.fail_json(msg=str(exc), plan=plan)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=f"KMS replica of {key_id} in {module.region}", plan=plan)
 

@@ -203,8 +203,8 @@ except ImportError:
 
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, paginate
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 IDENTIFIER = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
 CLUSTER_ARN = re.compile(r"^arn:aws[a-z-]*:rds:([a-z0-9-]+):\d{12}:cluster:[A-Za-z][A-Za-z0-9-]*$")
@@ -274,12 +274,12 @@ class Runner:
     def wait(self, what, done):
         if not self.params["wait"]:
             return describe(self.rds, self.name)
-        result, seen = wait_until(
-            lambda: describe(self.rds, self.name), done, what, self.params["wait_timeout"], self.params["poll_interval"],
-            status_of=lambda c: c["Status"] if c else "deleted",
-        )
-        self.seen[what] = seen
-        return result
+        self.seen[what] = []
+        return wait_or_fail(self.module, lambda: describe(self.rds, self.name), done, what,
+                            status_of=lambda c: c["Status"] if c else "deleted", statuses=self.seen[what], fail=self.fail)
+
+    def fail(self, msg):
+        self.module.fail_json(msg=msg, plan=self.plan, statuses_seen=self.seen)
 
     def wait_available(self):
         return self.wait(f"global cluster {self.name}", lambda c: bool(c) and c.get("Status") == "available")
@@ -366,10 +366,9 @@ class Runner:
             return {"status": cluster["Status"], "member": arn in [m["db_cluster_arn"] for m in members_of(describe(self.rds, self.name))]}
 
         what = f"{arn} to leave global cluster {self.name}"
-        self.seen[what] = wait_until(
-            state, lambda s: not s["member"] and s["status"] == "available", what, self.params["wait_timeout"],
-            self.params["poll_interval"], status_of=lambda s: s["status"] + (" (member)" if s["member"] else " (detached)"),
-        )[1]
+        self.seen[what] = []
+        wait_or_fail(self.module, state, lambda s: not s["member"] and s["status"] == "available", what,
+                     status_of=lambda s: s["status"] + (" (member)" if s["member"] else " (detached)"), statuses=self.seen[what], fail=self.fail)
 
     # state=absent ------------------------------------------------------------------------
     def absent(self, current):
@@ -406,10 +405,7 @@ def main():
         database_name=dict(type="str"),
         deletion_protection=dict(type="bool"),
         remove_members=dict(type="bool", default=False),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     check_inputs(module)
@@ -420,8 +416,6 @@ def main():
             runner.present(current)
         else:
             runner.absent(current)
-    except WaitTimeout as exc:
-        module.fail_json(msg=str(exc), plan=runner.plan, statuses_seen=runner.seen)
     except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
         module.fail_json_aws(exc, msg=f"global cluster {runner.name}", plan=runner.plan, statuses_seen=runner.seen)
 

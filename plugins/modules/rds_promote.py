@@ -228,29 +228,29 @@ except ImportError:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
-    CONNECTION_ARGUMENT_SPEC,
-    RETRY,
     Stopwatch,
     check_non_negative,
     check_region,
     client,
+    error_code,
     is_unreachable,
 )
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
-from ansible_collections.multiregion.dr.plugins.module_utils.topology import FENCE_PARAMETERS
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
-
-
-def arn_location(reference, default_region):
-    """(region, identifier) of an RDS ARN or plain identifier."""
-    if reference and reference.startswith("arn:"):
-        parts = reference.split(":")
-        return parts[3], parts[-1]
-    return default_region, reference
-
-
-def error_code(exc):
-    return exc.response.get("Error", {}).get("Code") if isinstance(exc, botocore.exceptions.ClientError) else None
+from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
+    FENCE_PARAMETERS,
+    arn_location,
+    engine_family,
+    fence_in_place,
+    fence_target,
+    global_writer,
+    lift_fence,
+    params_in_sync,
+    params_status,
+    parameter_group,
+    promoted,
+    set_fence,
+)
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
 def gate(module, lag_seconds, lag_entry):
@@ -288,13 +288,8 @@ def run_wait(module, result, describe, done, what, status_of, always=False):
     """Wait with wait_timeout; unless always, only when wait=true (fencing and catch-up are always waited for)."""
     if not (module.params["wait"] or always):
         return None
-    try:
-        final, seen = wait_until(describe, done, what, module.params["wait_timeout"], module.params["poll_interval"], status_of)
-    except WaitTimeout as exc:
-        result["statuses"] += exc.seen
-        module.fail_json(msg=str(exc), **result)
-    result["statuses"] += seen
-    return final
+    return wait_or_fail(module, describe, done, what, status_of=status_of, statuses=result["statuses"],
+                        fail=lambda msg: module.fail_json(msg=msg, **result))
 
 
 # RDS read replicas ------------------------------------------------------------------------------------
@@ -313,17 +308,9 @@ class RdsPromotion:
             role = "replica" if instance.get("ReadReplicaSourceDBInstanceIdentifier") else "standalone"
         return {"region": self.region, "id": self.identifier, "role": role, "status": instance["DBInstanceStatus"]}
 
-    @staticmethod
-    def promoted(instance):
-        return (
-            instance["DBInstanceStatus"] == "available"
-            and not instance.get("ReadReplicaSourceDBInstanceIdentifier")
-            and not instance.get("StatusInfos")
-        )
-
     def wait_promoted(self):
         return run_wait(
-            self.module, self.result, self.describe, self.promoted,
+            self.module, self.result, self.describe, promoted,
             f"DB instance {self.identifier} in {self.region} to be promoted (available, no source, no replication status)",
             lambda i: i["DBInstanceStatus"],
         )
@@ -446,63 +433,36 @@ class RdsPromotion:
             self.module.fail_json(msg="mode=planned: the source instance no longer exists in its region, so it cannot be fenced; "
                                   "use mode=unplanned", **self.result)
         engine = source.get("Engine", "")
-        family = next((name for name in FENCE_PARAMETERS if engine.startswith(name)), None)
-        if family is None:
+        if engine_family(engine) is None:
             self.module.fail_json(msg=f"mode=planned: cannot fence a {engine} source (fencing supports {', '.join(FENCE_PARAMETERS)}); "
                                   "stop writes yourself and use mode=unplanned", **self.result)
-        groups = source.get("DBParameterGroups") or []
-        group = groups[0]["DBParameterGroupName"] if groups else None
-        if not group or group.startswith("default."):
+        fence = fence_target(source)
+        if fence is None:
             self.module.fail_json(
-                msg=f"mode=planned: the source {source['DBInstanceIdentifier']} uses the parameter group {group!r}; AWS does not allow "
+                msg=f"mode=planned: the source {source['DBInstanceIdentifier']} uses the parameter group {parameter_group(source)!r}; AWS does not allow "
                 f"changes to default.* groups, so it cannot be fenced. Attach a custom DB parameter group to the source first "
                 "(a reboot may be needed), or use mode=unplanned.", **self.result)
-        return (group,) + FENCE_PARAMETERS[family]
-
-    @staticmethod
-    def parameter_value(rds, group, name, **filters):
-        pages = RETRY(lambda: rds.get_paginator("describe_db_parameters").paginate(DBParameterGroupName=group, **filters).build_full_result())()
-        return next((p.get("ParameterValue") for p in pages["Parameters"] if p["ParameterName"] == name), None)
+        return fence
 
     def own_fence(self, instance):
         """(group, parameter, value) when the target's own custom parameter group holds a fence, else None."""
-        family = next((name for name in FENCE_PARAMETERS if instance.get("Engine", "").startswith(name)), None)
-        groups = instance.get("DBParameterGroups") or []
-        group = groups[0]["DBParameterGroupName"] if groups else None
-        if family is None or not group or group.startswith("default."):
-            return None
-        name, value = FENCE_PARAMETERS[family]
-        return (group, name, value) if self.parameter_value(self.rds, group, name, Source="user") == value else None
+        return fence_in_place(self.rds, instance)
 
     def unfence(self, own_fence):
-        group, name, _value = own_fence
-        self.rds.reset_db_parameter_group(DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ApplyMethod": "immediate"}],
-                                          aws_retry=True)
-        self.result["unfenced"] = group
-        self.wait_in_sync(self.rds, self.identifier, group)
+        lift_fence(self.rds, own_fence)
+        self.result["unfenced"] = own_fence[0]
+        self.wait_in_sync(self.rds, self.identifier, own_fence[0])
 
     def wait_in_sync(self, rds, identifier, group):
-        def in_sync(instance):
-            return instance["DBInstanceStatus"] == "available" and all(
-                g.get("ParameterApplyStatus") == "in-sync" for g in instance.get("DBParameterGroups", [])
-            )
-
         run_wait(self.module, self.result,
-                 lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0], in_sync,
-                 f"parameter group {group} of {identifier} to be in-sync",
-                 lambda i: "/".join([i["DBInstanceStatus"]] + [g.get("ParameterApplyStatus", "") for g in i.get("DBParameterGroups", [])]),
-                 always=True)
+                 lambda: rds.describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0], params_in_sync,
+                 f"parameter group {group} of {identifier} to be in-sync", params_status, always=True)
 
     def fence(self, region, identifier, fence):
-        group, name, value = fence
         rds = client(self.module, "rds", region)
-        current = self.parameter_value(rds, group, name)
-        if current != value:
-            rds.modify_db_parameter_group(
-                DBParameterGroupName=group, Parameters=[{"ParameterName": name, "ParameterValue": value, "ApplyMethod": "immediate"}], aws_retry=True
-            )
+        set_fence(rds, fence)
         self.result["fenced"] = True
-        self.wait_in_sync(rds, identifier, group)
+        self.wait_in_sync(rds, identifier, fence[0])
 
     def wait_caught_up(self):
         def read():
@@ -524,9 +484,7 @@ class AuroraPromotion:
     def describe(self):
         return self.rds.describe_global_clusters(GlobalClusterIdentifier=self.identifier, aws_retry=True)["GlobalClusters"][0]
 
-    @staticmethod
-    def writer(global_cluster):
-        return next((m["DBClusterArn"] for m in global_cluster.get("GlobalClusterMembers", []) if m.get("IsWriter")), None)
+    writer = staticmethod(global_writer)
 
     def view(self, global_cluster):
         members = {}
@@ -639,10 +597,7 @@ def main():
         allow_data_loss=dict(type="bool", default=False),
         backup_retention_period=dict(type="int", default=7),
         lookback_seconds=dict(type="int", default=600),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -204,7 +204,6 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
@@ -216,9 +215,8 @@ from ansible_collections.multiregion.dr.plugins.module_utils.dns import absolute
 from ansible_collections.multiregion.dr.plugins.module_utils.dns import find_zone
 from ansible_collections.multiregion.dr.plugins.module_utils.dns import fqdn
 from ansible_collections.multiregion.dr.plugins.module_utils.dns import record_sets
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
-from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_until
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
 # Route 53 is global; its API endpoint (route53.amazonaws.com) signs with us-east-1.
 SIMPLE = "simple"
@@ -474,19 +472,11 @@ class Switch:
         return found
 
     def wait_insync(self, change_id):
-        p = self.params
-        try:
-            info, seen = wait_until(
-                lambda: self.r53.get_change(Id=change_id)["ChangeInfo"],
-                lambda c: c["Status"] == "INSYNC",
-                f"Route 53 change {change_id} to be INSYNC",
-                p["wait_timeout"], delay=p["poll_interval"], status_of=lambda c: c["Status"],
-            )
-        except WaitTimeout as e:
-            add_statuses(self.statuses, e.seen)
-            self.fail(str(e) + " The record change itself is already made; a rerun reports changed=false.", change_id=change_id)
-        add_statuses(self.statuses, seen)
-        return info
+        return wait_or_fail(
+            self.module, lambda: self.r53.get_change(Id=change_id)["ChangeInfo"], lambda c: c["Status"] == "INSYNC",
+            f"Route 53 change {change_id} to be INSYNC", status_of=lambda c: c["Status"], statuses=self.statuses,
+            fail=lambda msg: self.fail(msg, change_id=change_id), note=" The record change itself is already made; a rerun reports changed=false.",
+        )
 
     def run(self):
         p = self.params
@@ -539,10 +529,7 @@ def main():
         target_weight=dict(type="int", default=100),
         other_weight=dict(type="int", default=0),
         set_identifiers=dict(type="dict"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1800),
-        poll_interval=dict(type="float", default=5),
-        **CONNECTION_ARGUMENT_SPEC,
+        **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
