@@ -60,7 +60,7 @@ SEQUENTIAL_PLAYBOOK = """
         target_region: "{{ target }}"
         db_instance_identifier: "{{ app_name }}-db"
         mode: unplanned
-        max_lag_seconds: "{{ rpo_seconds }}"
+        rpo_seconds: "{{ rpo_seconds }}"
         poll_interval: "{{ poll_interval }}"
 
     - name: Database done
@@ -71,7 +71,7 @@ SEQUENTIAL_PLAYBOOK = """
         global_replication_group_id: "{{ topology.regions[target].cache.global_replication_group_id }}"
         target_region: "{{ target }}"
         replication_group_id: "{{ app_name }}-redis"
-        max_lag_seconds: "{{ rpo_seconds }}"
+        rpo_seconds: "{{ rpo_seconds }}"
         poll_interval: "{{ poll_interval }}"
 
     - name: Cache done

@@ -128,18 +128,6 @@ def paginate(client, operation, **kwargs):
     return client.get_paginator(operation).paginate(**kwargs).build_full_result()
 
 
-def find_distribution(cloudfront, caller_reference):
-    """(summary, config, etag) of the CloudFront distribution with that caller reference, or (None, None, None).
-
-    CloudFront has no lookup by caller reference and its list leaves the reference out,
-    so each distribution's config is read in turn."""
-    for item in (paginate(cloudfront, "list_distributions").get("DistributionList") or {}).get("Items") or []:
-        got = cloudfront.get_distribution_config(Id=item["Id"], aws_retry=True)
-        if got["DistributionConfig"].get("CallerReference") == caller_reference:
-            return item, got["DistributionConfig"], got["ETag"]
-    return None, None, None
-
-
 def is_unreachable(exc):
     """True when exc means the region's endpoint did not answer (as in a regional outage)."""
     if isinstance(exc, CONNECTION_ERRORS):

@@ -180,10 +180,10 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, find_distribution
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
+from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, FAILOVER_CODES, find_distribution, listed, origin_group
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
-FAILOVER_CODES = [400, 403, 404, 416, 500, 502, 503, 504]
 METHODS = ["GET", "HEAD", "OPTIONS"]
 # A new distribution's settings, for the options not given (an existing one keeps its own)
 NEW_DISTRIBUTION = {
@@ -201,17 +201,13 @@ KEPT_BEHAVIOR_FIELDS = ("TrustedSigners", "TrustedKeyGroups", "LambdaFunctionAss
                         "FieldLevelEncryptionId", "RealtimeLogConfigArn", "ResponseHeadersPolicyId", "SmoothStreaming")
 
 
-def listed(items):
-    return {"Quantity": len(items), "Items": items}
-
-
 def current_settings(config, group_id):
     """The settings a new distribution gets, or those an existing one has (for the options not given)."""
     if not config:
         return dict(NEW_DISTRIBUTION)
     behavior = config.get("DefaultCacheBehavior", {})
-    groups = [g for g in config.get("OriginGroups", {}).get("Items") or [] if g["Id"] == group_id]
-    codes = groups[0]["FailoverCriteria"]["StatusCodes"].get("Items") if groups else None
+    group = origin_group(config, group_id)
+    codes = group["FailoverCriteria"]["StatusCodes"].get("Items") if group else None
     return {
         "comment": config.get("Comment", ""),
         "failover_status_codes": [int(c) for c in codes] if codes else NEW_DISTRIBUTION["failover_status_codes"],
@@ -355,7 +351,7 @@ def main():
     validate(module)
     params = module.params
     reference = params["caller_reference"]
-    cf = client(module, "cloudfront", "us-east-1")
+    cf = client(module, "cloudfront", CLOUDFRONT_REGION)
     plan, seen = [], []
 
     def wait_deployed(dist_id):

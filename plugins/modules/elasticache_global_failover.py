@@ -19,7 +19,7 @@ description:
     failover works while the old primary's region is down; the module never contacts the old primary's region.
   - An optional lag gate reads C(GlobalDatastoreReplicationLag) (CloudWatch, C(AWS/ElastiCache), published in the
     secondary's region per member cache cluster) and refuses to switch when the target is further behind than
-    O(max_lag_seconds), unless O(allow_data_loss=true).
+    O(rpo_seconds), unless O(allow_data_loss=true).
   - With O(wait=true) the module waits until the Global Datastore is C(available) again with the new roles.
     If a previous run timed out while the Global Datastore was still C(modifying), a rerun waits for that
     operation to finish and then carries on.
@@ -49,11 +49,13 @@ options:
       - With O(state=disassociated) it lets a rerun recognise that the group was already detached
         (it is then no member of the Global Datastore any more) and report C(changed=false).
     type: str
-  max_lag_seconds:
+  rpo_seconds:
     description:
       - Refuse to change anything while C(GlobalDatastoreReplicationLag) of the target member is above this many seconds,
         or when there is no recent data point for it (the lag is then unknown).
       - A number of 0 or more. Not set means no lag gate.
+      - C(max_lag_seconds), the option's former name, is an alias.
+    aliases: [max_lag_seconds]
     type: raw
   allow_data_loss:
     description:
@@ -80,13 +82,13 @@ EXAMPLES = r"""
   multiregion.dr.elasticache_global_failover:
     global_replication_group_id: ldgnf-sessions
     target_region: eu-west-1
-    max_lag_seconds: 1
+    rpo_seconds: 1
 
 - name: Unplanned failover while us-east-1 is down
   multiregion.dr.elasticache_global_failover:
     global_replication_group_id: ldgnf-sessions
     target_region: us-west-2
-    max_lag_seconds: 5
+    rpo_seconds: 5
     allow_data_loss: true
     wait_timeout: 900
   register: cache_failover
@@ -162,7 +164,7 @@ plan:
            "PrimaryRegion": "us-west-2", "PrimaryReplicationGroupId": "sessions-usw2"}
 lag_seconds:
   description: The latest C(GlobalDatastoreReplicationLag) of the target member (max over its cache clusters),
-    null when there is no data point or it was not read (no O(max_lag_seconds), or the target already is the primary).
+    null when there is no data point or it was not read (no O(rpo_seconds), or the target already is the primary).
   returned: always
   type: float
   sample: 0.4
@@ -205,6 +207,8 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import chec
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import is_unreachable
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
@@ -214,41 +218,22 @@ LAG_METRIC = "GlobalDatastoreReplicationLag"
 
 
 def parse_threshold(value):
-    """max_lag_seconds as a float, or an error text naming the value and what is allowed."""
+    """rpo_seconds as a float, or an error text naming the value and what is allowed."""
     if value is None:
         return None, None
     if isinstance(value, bool):
-        return None, f"max_lag_seconds={value!r} must be a number of 0 or more seconds"
+        return None, f"rpo_seconds={value!r} must be a number of 0 or more seconds"
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return None, f"max_lag_seconds={value!r} must be a number of 0 or more seconds"
+        return None, f"rpo_seconds={value!r} must be a number of 0 or more seconds"
     if math.isnan(number) or math.isinf(number) or number < 0:
-        return None, f"max_lag_seconds={value!r} must be a number of 0 or more seconds"
+        return None, f"rpo_seconds={value!r} must be a number of 0 or more seconds"
     return number, None
-
-
-def members_of(group):
-    return [
-        {
-            "replication_group_id": m["ReplicationGroupId"],
-            "region": m["ReplicationGroupRegion"],
-            "role": m.get("Role"),
-            "status": m.get("Status"),
-        }
-        for m in group.get("Members", [])
-    ]
 
 
 def roles(members):
     return {m["region"]: m["role"] for m in members}
-
-
-def member_in(members, region):
-    for member in members:
-        if member["region"] == region:
-            return member
-    return None
 
 
 def planned_roles(members, target_region, state):
@@ -263,7 +248,7 @@ def planned_roles(members, target_region, state):
 def is_done(group, target_region, state, target_id):
     if group.get("Status") != "available":
         return False
-    member = member_in(members_of(group), target_region)
+    member = member_in(global_members(group), target_region)
     if state == "primary":
         return member is not None and member["role"] == "PRIMARY"
     return member is None or member["replication_group_id"] != target_id
@@ -329,7 +314,7 @@ class GlobalFailover:
         return self.wait_for(lambda g: g.get("Status") == "available", f"Global Datastore {self.global_id} to be available")
 
     def lag_check(self, target):
-        threshold = self.params["max_lag_seconds"]
+        threshold = self.params["rpo_seconds"]
         if threshold is None:
             return
         # lag.read_lag: one GetMetricData call in the target's region, max over its member clusters;
@@ -344,17 +329,17 @@ class GlobalFailover:
         if self.params["allow_data_loss"]:
             self.lag_gate = "overridden"
             self.module.warn(f"{LAG_METRIC} of {target['replication_group_id']} is "
-                             f"{unknown if self.lag is None else f'{self.lag} s'}, above max_lag_seconds={threshold}; "
+                             f"{unknown if self.lag is None else f'{self.lag} s'}, above rpo_seconds={threshold}; "
                              "going ahead because allow_data_loss=true")
             return
         self.fail(f"{LAG_METRIC} of {target['replication_group_id']} in {self.region} is "
                   f"{unknown if self.lag is None else f'{self.lag} s'}"
-                  f", not at most max_lag_seconds={threshold}; nothing was changed. Wait for replication to catch up, or set "
+                  f", not at most rpo_seconds={threshold}; nothing was changed. Wait for replication to catch up, or set "
                   "allow_data_loss=true to accept losing the writes not yet replicated", lag_seconds=self.lag)
 
     def run(self):
         group = self.settle(self.describe())
-        members = members_of(group)
+        members = global_members(group)
         before = roles(members)
         target = member_in(members, self.region)
         wanted = self.params["replication_group_id"]
@@ -397,7 +382,7 @@ class GlobalFailover:
             what = (f"{target_id} in {self.region} to be the primary of {self.global_id}" if self.state == "primary"
                     else f"{target_id} in {self.region} to leave {self.global_id}")
             group = self.wait_for(lambda g: is_done(g, self.region, self.state, target_id), what)
-            after = roles(members_of(group))
+            after = roles(global_members(group))
             if self.state == "disassociated":
                 after[self.region] = "standalone"
         else:
@@ -410,7 +395,7 @@ class GlobalFailover:
             global_replication_group_id=self.global_id,
             target_region=self.region,
             target_replication_group_id=target_id,
-            members=members_of(group),
+            members=global_members(group),
             status=group.get("Status"),
             before=before,
             after=after,
@@ -432,7 +417,7 @@ def main():
         target_region=dict(type="str", required=True),
         state=dict(type="str", choices=["primary", "disassociated"], default="primary"),
         replication_group_id=dict(type="str"),
-        max_lag_seconds=dict(type="raw"),
+        rpo_seconds=dict(type="raw", aliases=["max_lag_seconds"]),
         allow_data_loss=dict(type="bool", default=False),
         lag_period=dict(type="int", default=300),
         **WAIT_ARGUMENT_SPEC,
@@ -442,7 +427,7 @@ def main():
 
     # Every input is checked before the first API call.
     check_region(module, params["target_region"], "target_region")
-    params["max_lag_seconds"], error = parse_threshold(params["max_lag_seconds"])
+    params["rpo_seconds"], error = parse_threshold(params["rpo_seconds"])
     if error:
         module.fail_json(msg=error)
     check_non_negative(module, "wait_timeout", params["wait_timeout"])

@@ -293,6 +293,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_info
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
@@ -372,7 +375,7 @@ def observed(group, cluster, tags):
     if not group:
         return {}
     node_group = (group.get("NodeGroups") or [{}])[0]
-    info = group.get("GlobalReplicationGroupInfo") or {}
+    global_id, global_role = global_info(group)
     sgs = None if cluster is None else sorted(sg["SecurityGroupId"] for sg in cluster.get("SecurityGroups", []))
     return {
         "replication_group_id": group["ReplicationGroupId"],
@@ -390,8 +393,8 @@ def observed(group, cluster, tags):
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
         "port": (node_group.get("PrimaryEndpoint") or {}).get("Port"),
         "tags": tags,
-        "global_replication_group_id": info.get("GlobalReplicationGroupId") or None,
-        "global_role": info.get("GlobalReplicationGroupMemberRole") or None,
+        "global_replication_group_id": global_id,
+        "global_role": global_role,
     }
 
 
@@ -700,10 +703,7 @@ class ReplicationGroup:
         return self.result(before, after, group)
 
     def member_status(self, global_group):
-        for member in global_group.get("Members", []):
-            if member["ReplicationGroupId"] == self.rg_id and member["ReplicationGroupRegion"] == self.region:
-                return member.get("Status")
-        return None
+        return (member_in(global_members(global_group), self.region, self.rg_id) or {}).get("status")
 
     # --- absent -------------------------------------------------------------------------
 

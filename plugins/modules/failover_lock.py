@@ -154,7 +154,7 @@ except ImportError:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
 
 TTL = 60
 

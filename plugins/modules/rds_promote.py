@@ -41,7 +41,7 @@ description:
   - B(RPO gate) - before an unplanned promotion the module reads the replica's lag from CloudWatch
     (see M(multiregion.dr.replication_lag_info); for Aurora C(AuroraGlobalDBRPOLag), or C(AuroraGlobalDBReplicationLag)
     when the engine publishes only that one). When replication has stopped (C(ReplicaLag=-1)) the
-    last lag before the stop counts. If that lag is unknown, or above O(max_lag_seconds), the module
+    last lag before the stop counts. If that lag is unknown, or above O(rpo_seconds), the module
     refuses before changing anything unless O(allow_data_loss=true).
   - A rerun after a time-out or an interruption picks up where the last run stopped; a promotion,
     switchover or failover already under way is only waited for.
@@ -70,15 +70,17 @@ options:
     type: str
     choices: [planned, unplanned, auto]
     default: auto
-  max_lag_seconds:
+  rpo_seconds:
     description:
       - The RPO budget for an unplanned promotion, in seconds. A lag above it refuses the promotion unless O(allow_data_loss=true).
       - When not set, any known lag is accepted; an unknown lag (no datapoints, or replication stopped
         with no lag recorded in the day before the stop) still refuses unless O(allow_data_loss=true).
+      - C(max_lag_seconds), the option's former name, is an alias.
+    aliases: [max_lag_seconds]
     type: float
   allow_data_loss:
     description:
-      - Promote even when the lag is unknown or above O(max_lag_seconds).
+      - Promote even when the lag is unknown or above O(rpo_seconds).
     type: bool
     default: false
   backup_retention_period:
@@ -108,7 +110,7 @@ EXAMPLES = r"""
     target_region: us-west-2
     db_instance_identifier: orders-db-replica
     mode: unplanned
-    max_lag_seconds: 300
+    rpo_seconds: 300
     connect_timeout: 3
   register: promoted
 
@@ -124,7 +126,7 @@ EXAMPLES = r"""
     target_region: us-west-2
     global_cluster_identifier: payments
     mode: auto
-    max_lag_seconds: 60
+    rpo_seconds: 60
 
 - name: Accept any data loss (the lag is unknown because the outage began long ago)
   multiregion.dr.rds_promote:
@@ -255,18 +257,18 @@ from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_AR
 
 def gate(module, lag_seconds, lag_entry):
     """The RPO gate of an unplanned promotion: fail (before any change) unless the lag is known and in budget."""
-    budget = module.params["max_lag_seconds"]
+    budget = module.params["rpo_seconds"]
     if module.params["allow_data_loss"]:
         return
     if lag_seconds is None:
         module.fail_json(
             msg=f"refusing to promote: the replica's lag is unknown ({lag_entry.get('reason', 'no data')}), so the data loss "
-            f"cannot be bounded (max_lag_seconds={budget}). Set allow_data_loss=true to promote anyway.",
+            f"cannot be bounded (rpo_seconds={budget}). Set allow_data_loss=true to promote anyway.",
             lag=lag_entry,
         )
     if budget is not None and lag_seconds > budget:
         module.fail_json(
-            msg=f"refusing to promote: the replica's lag is {lag_seconds} s, above max_lag_seconds={budget}. "
+            msg=f"refusing to promote: the replica's lag is {lag_seconds} s, above rpo_seconds={budget}. "
             "Set allow_data_loss=true to promote anyway and accept losing that much data.",
             lag=lag_entry,
         )
@@ -593,7 +595,7 @@ def main():
         db_instance_identifier=dict(type="str"),
         global_cluster_identifier=dict(type="str"),
         mode=dict(type="str", default="auto", choices=["planned", "unplanned", "auto"]),
-        max_lag_seconds=dict(type="float"),
+        rpo_seconds=dict(type="float", aliases=["max_lag_seconds"]),
         allow_data_loss=dict(type="bool", default=False),
         backup_retention_period=dict(type="int", default=7),
         lookback_seconds=dict(type="int", default=600),
@@ -607,7 +609,7 @@ def main():
     )
     params = module.params
     check_region(module, params["target_region"], "target_region")
-    for option in ("max_lag_seconds", "wait_timeout", "poll_interval", "connect_timeout"):
+    for option in ("rpo_seconds", "wait_timeout", "poll_interval", "connect_timeout"):
         check_non_negative(module, option, params[option])
     if not 0 <= params["backup_retention_period"] <= 35:
         module.fail_json(msg=f"backup_retention_period={params['backup_retention_period']} must be between 0 and 35 days")

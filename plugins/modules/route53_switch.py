@@ -209,12 +209,12 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import chec
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import known_regions
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import ROUTE53_REGION
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import ZoneError
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import absolute_name
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import find_zone
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import fqdn
-from ansible_collections.multiregion.dr.plugins.module_utils.dns import record_sets
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ZoneError
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import absolute_name
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import find_zone
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import fqdn
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import record_sets
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 

@@ -363,7 +363,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
-from ansible_collections.multiregion.dr.plugins.module_utils.topology import AURORA_ENGINES
+from ansible_collections.multiregion.dr.plugins.module_utils.rds import AURORA_ENGINES
 from ansible_collections.multiregion.dr.plugins.module_utils.topology import discover
 
 

@@ -78,8 +78,8 @@ BAD_INPUTS = [
     ({"global_replication_group_id": "ldgnf-nosuch"}, "global_replication_group_id='ldgnf-nosuch' does not exist"),
     ({"target_region": "us-east-2"}, "has no member in target_region=us-east-2; its members are: us-east-1 (sessions-use1, PRIMARY)"),
     ({"target_region": "mars-1"}, "target_region='mars-1' is not an AWS region"),
-    ({"max_lag_seconds": -1}, "max_lag_seconds=-1 must be a number of 0 or more seconds"),
-    ({"max_lag_seconds": "soon"}, "max_lag_seconds='soon' must be a number of 0 or more seconds"),
+    ({"max_lag_seconds": -1}, "rpo_seconds=-1 must be a number of 0 or more seconds"),
+    ({"max_lag_seconds": "soon"}, "rpo_seconds='soon' must be a number of 0 or more seconds"),
     ({"wait_timeout": -5}, "wait_timeout=-5 must be a number of 0 or more"),
     ({"replication_group_id": "other"}, "replication_group_id='other' is not the member of"),
     ({"target_region": PRIMARY, "state": "disassociated"}, "only a secondary can be disassociated"),
@@ -110,12 +110,12 @@ def test_failover_while_source_region_is_down(run, aws, sim, datastore):
     sim.lag(30, region=WEST, service="elasticache")
     sim.outage(PRIMARY)
     since = time.time()
-    gated = run({"global_replication_group_id": datastore, "target_region": WEST, "max_lag_seconds": 5})
-    assert gated.get("failed") is True and "not at most max_lag_seconds=5.0" in gated["msg"], gated
+    gated = run({"global_replication_group_id": datastore, "target_region": WEST, "rpo_seconds": 5})
+    assert gated.get("failed") is True and "not at most rpo_seconds=5.0" in gated["msg"], gated
     assert "allow_data_loss=true" in gated["msg"]
 
     result = run({
-        "global_replication_group_id": datastore, "target_region": WEST, "max_lag_seconds": 5, "allow_data_loss": True,
+        "global_replication_group_id": datastore, "target_region": WEST, "rpo_seconds": 5, "allow_data_loss": True,
         "poll_interval": 0.1, "connect_timeout": 2,
     })
     assert result["changed"] is True, result

@@ -71,7 +71,7 @@ def args(**extra):
     [
         ({"target_region": "us-middle-1"}, ["target_region='us-middle-1'", "us-west-2"]),
         ({"backup_retention_period": 40}, ["backup_retention_period=40", "0 and 35"]),
-        ({"max_lag_seconds": -5}, ["max_lag_seconds=-5", "0 or more"]),
+        ({"max_lag_seconds": -5}, ["rpo_seconds=-5", "0 or more"]),
         ({"lookback_seconds": 10}, ["lookback_seconds=10", "60 or more"]),
         ({"db_instance_identifier": "nope"}, ["'nope' not found", "target_region=us-west-2"]),
         ({"mode": "sideways"}, ["sideways", "planned, unplanned, auto"]),
@@ -94,13 +94,13 @@ def test_both_identifiers_are_refused(sim, module, pair):
 # RPO gate ----------------------------------------------------------------------------------------------
 def test_lag_above_budget_refuses_then_allow_data_loss_promotes(sim, aws, module, pair):
     put_lag(aws, 20, 95, 120)
-    result = module("rds_promote", args(mode="unplanned", max_lag_seconds=60))
+    result = module("rds_promote", args(mode="unplanned", rpo_seconds=60))
     assert result.get("failed")
-    assert "120.0 s" in result["msg"] and "max_lag_seconds=60" in result["msg"] and "allow_data_loss" in result["msg"]
+    assert "120.0 s" in result["msg"] and "rpo_seconds=60" in result["msg"] and "allow_data_loss" in result["msg"]
     assert replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")  # nothing changed
     assert not calls(sim, service="rds", action="PromoteReadReplica")
 
-    result = module("rds_promote", args(mode="unplanned", max_lag_seconds=60, allow_data_loss=True))
+    result = module("rds_promote", args(mode="unplanned", rpo_seconds=60, allow_data_loss=True))
     assert result["changed"] and not result.get("failed"), result
     assert result["lag_seconds_at_promotion"] == 120 and result["data_loss_window_seconds"] == 120
     assert not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
@@ -254,7 +254,7 @@ def test_aurora_unplanned_failover_during_outage_with_rpo_gate(sim, aws, module,
     sim.lag(90, region=WEST, service="aurora", resource="payments-west")
     sim.outage(EAST)
     result = module("rds_promote", dict(aurora, max_lag_seconds=60))
-    assert result.get("failed") and "90.0 s" in result["msg"] and "max_lag_seconds=60" in result["msg"]
+    assert result.get("failed") and "90.0 s" in result["msg"] and "rpo_seconds=60" in result["msg"]
     assert writer(aws) != global_db
     result = module("rds_promote", dict(aurora, max_lag_seconds=120))
     assert result["changed"] and result["mode"] == "unplanned" and result["data_loss_window_seconds"] == 90, result

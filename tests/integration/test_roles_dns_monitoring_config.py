@@ -272,7 +272,7 @@ def test_check_mode_on_empty_account(playbook, aws, tmp_path):
         (("dns",), {"dns_standby_record": RECORD}, [f"dns_standby_record={RECORD} is dns_record itself"]),
         (("dns",), {"dns_standby_record": "standby.example.org"}, ["dns_standby_record=standby.example.org is not inside dns_zone"]),
         (("monitoring",), {"alert_email": "oncall"}, ["monitoring_alert_email=oncall"]),
-        (("monitoring",), {"rpo_seconds": "soon"}, ["monitoring_rpo_seconds"]),
+        (("monitoring",), {"rpo_seconds": "soon"}, ["rpo_seconds"]),
         (("app_config",), {"app_config_active_region": "mars"}, ["app_config_active_region=mars"]),
         (("app_config",), {"app_config_write_endpoint": ""}, ["app_config_write_endpoint is empty"]),
     ],

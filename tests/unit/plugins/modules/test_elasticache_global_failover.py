@@ -18,7 +18,7 @@ def test_threshold_accepts_numbers(value, expected):
 @pytest.mark.parametrize("value", [-1, "-0.5", "soon", True, float("nan"), "inf", [1]])
 def test_threshold_rejects_the_rest_naming_the_value(value):
     number, error = egf.parse_threshold(value)
-    assert number is None and error == f"max_lag_seconds={value!r} must be a number of 0 or more seconds"
+    assert number is None and error == f"rpo_seconds={value!r} must be a number of 0 or more seconds"
 
 
 def test_planned_roles():

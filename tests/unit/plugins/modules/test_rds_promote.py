@@ -11,7 +11,7 @@ class Failed(Exception):
 
 class FakeModule:
     def __init__(self, **params):
-        self.params = {"max_lag_seconds": None, "allow_data_loss": False, **params}
+        self.params = {"rpo_seconds": None, "allow_data_loss": False, **params}
 
     def fail_json(self, msg, **kwargs):
         raise Failed(msg)
@@ -24,8 +24,8 @@ def test_source_location_from_arn_or_identifier():
 
 def test_gate_refuses_a_lag_above_the_budget_naming_both_and_the_option():
     with pytest.raises(Failed) as excinfo:
-        rds_promote.gate(FakeModule(max_lag_seconds=60), 120.0, {})
-    assert "120.0 s" in str(excinfo.value) and "max_lag_seconds=60" in str(excinfo.value) and "allow_data_loss=true" in str(excinfo.value)
+        rds_promote.gate(FakeModule(rpo_seconds=60), 120.0, {})
+    assert "120.0 s" in str(excinfo.value) and "rpo_seconds=60" in str(excinfo.value) and "allow_data_loss=true" in str(excinfo.value)
 
 
 def test_gate_refuses_unknown_lag_even_without_a_budget():
@@ -34,7 +34,7 @@ def test_gate_refuses_unknown_lag_even_without_a_budget():
     assert "unknown" in str(excinfo.value) and "no ReplicaLag datapoints" in str(excinfo.value)
 
 
-@pytest.mark.parametrize("params, lag", [({}, 500.0), ({"max_lag_seconds": 60}, 60.0), ({"allow_data_loss": True, "max_lag_seconds": 1}, None)])
+@pytest.mark.parametrize("params, lag", [({}, 500.0), ({"rpo_seconds": 60}, 60.0), ({"allow_data_loss": True, "rpo_seconds": 1}, None)])
 def test_gate_lets_through(params, lag):
     rds_promote.gate(FakeModule(**params), lag, {})
 
