@@ -1,0 +1,57 @@
+"""module_utils/wait.py: the one wait-or-fail helper and its argument spec."""
+
+import pytest
+
+from ansible_collections.multiregion.dr.plugins.module_utils import wait
+from ansible_collections.multiregion.dr.plugins.doc_fragments.dr import ModuleDocFragment
+
+
+class Failed(Exception):
+    pass
+
+
+class FakeModule:
+    def __init__(self, **params):
+        self.params = dict({"wait": True, "wait_timeout": 0, "poll_interval": 0.01}, **params)
+
+    def fail_json(self, **kwargs):
+        raise Failed(kwargs)
+
+
+def test_argument_spec_matches_the_doc_fragment():
+    import yaml
+
+    documented = yaml.safe_load(ModuleDocFragment.WAIT)["options"]
+    assert set(documented) == set(wait.WAIT_ARGUMENT_SPEC)
+    for name, spec in wait.WAIT_ARGUMENT_SPEC.items():
+        assert (documented[name]["type"], documented[name]["default"]) == (spec["type"], spec["default"]), name
+
+
+def test_returns_when_done_and_records_the_statuses():
+    answers = iter(["creating", "creating", "available"])
+    statuses = ["requested"]
+    result = wait.wait_or_fail(FakeModule(wait_timeout=5), lambda: next(answers), lambda s: s == "available", "x", status_of=str,
+                               statuses=statuses, prefix="group: ")
+    assert result == "available" and statuses == ["requested", "group: creating", "group: available"]
+
+
+def test_time_out_fails_with_the_statuses_seen_and_the_note():
+    statuses = []
+    with pytest.raises(Failed) as failed:
+        wait.wait_or_fail(FakeModule(), lambda: "modifying", lambda s: False, "cluster c to be available", status_of=str,
+                          statuses=statuses, note=" Rerun.")
+    msg = failed.value.args[0]["msg"]
+    assert msg.startswith("timed out after 0 s waiting for cluster c to be available; last seen: 'modifying'") and msg.endswith(" Rerun.")
+    assert statuses == ["modifying"]
+
+
+def test_time_out_goes_through_the_module_s_own_fail():
+    reported = []
+
+    def fail(msg):
+        reported.append(msg)
+        raise Failed(msg)
+
+    with pytest.raises(Failed):
+        wait.wait_or_fail(FakeModule(), lambda: None, lambda s: False, "y", fail=fail)
+    assert len(reported) == 1 and "waiting for y" in reported[0]
