@@ -25,6 +25,13 @@ RETRY_ATTEMPTS = 8
 # Default retry decorator: throttling and transient 5xx, with jitter, bounded in time.
 RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=THROTTLING_CODES)
 
+# What an AWS call raises: modules catch these without importing botocore themselves.
+AWS_ERRORS = ()
+try:
+    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
+except NameError:
+    pass
+
 CONNECTION_ERRORS = ()
 try:
     CONNECTION_ERRORS = (
@@ -49,6 +56,17 @@ def error_code(exc):
     if isinstance(exc, botocore.exceptions.ClientError):
         return exc.response.get("Error", {}).get("Code")
     return None
+
+
+def on_error(call, answers):
+    """call(), or answers[code] when AWS refuses it with one of those error codes (a lookup of something
+    that may not exist: {"NotFoundException": None}); any other error is raised."""
+    try:
+        return call()
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) in answers:
+            return answers[error_code(exc)]
+        raise
 
 
 def error_text(exc):

@@ -20,7 +20,7 @@ except ImportError:
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch, client, error_code, error_text, is_unreachable, throttle_retry
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, cdn_view, find_distribution
-from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import cache_member_roles, group_role
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import cache_member_roles, global_info, group_role
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import aurora_member_roles, describe_fence, fence_in_place, rds_instance_role
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import (
     ZoneError,
@@ -109,18 +109,30 @@ def consistent(values):
 
 
 # discovery ------------------------------------------------------------------------------
+NO_DATABASE = {"role": "absent", "writable": False}
+
+
+def _lookup(region, action, call, not_found, absent, **kwargs):
+    """(answer, None) of a probe call, or (None, role): absent when AWS answers not_found, unknown
+    (with the error) for any other error."""
+    try:
+        return _probe(region, action, call, **kwargs), None
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) == not_found:
+            return None, dict(absent)
+        return None, dict(absent, role="unknown", error=error_text(exc))
+
+
 def _probe_database(region, rds, database):
     """The database's role in region (RDS instance by identifier, or Aurora global cluster view)."""
     if database.get("global_cluster_identifier"):
-        try:
-            found = _probe(region, "DescribeGlobalClusters", rds.describe_global_clusters,
-                           GlobalClusterIdentifier=database["global_cluster_identifier"])["GlobalClusters"]
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "GlobalClusterNotFoundFault":
-                return {"role": "absent", "writable": False}, None
-            return {"role": "unknown", "writable": False, "error": error_text(exc)}, None
+        answer, role = _lookup(region, "DescribeGlobalClusters", rds.describe_global_clusters, "GlobalClusterNotFoundFault", NO_DATABASE,
+                               GlobalClusterIdentifier=database["global_cluster_identifier"])
+        if role:
+            return role, None
+        found = answer["GlobalClusters"]
         view = aurora_member_roles(found[0]) if found else {}
-        role = dict(view.get(region) or {"role": "absent", "writable": False})
+        role = dict(view.get(region) or NO_DATABASE)
         if role.get("identifier"):
             try:
                 cluster = _probe(region, "DescribeDBClusters", rds.describe_db_clusters, DBClusterIdentifier=role["identifier"])["DBClusters"][0]
@@ -129,13 +141,11 @@ def _probe_database(region, rds, database):
             except botocore.exceptions.ClientError as exc:
                 role["error"] = error_text(exc)
         return role, view
-    try:
-        instances = _probe(region, "DescribeDBInstances", rds.describe_db_instances,
-                           DBInstanceIdentifier=database["db_instance_identifier"])["DBInstances"]
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) == "DBInstanceNotFound":
-            return {"role": "absent", "writable": False}, None
-        return {"role": "unknown", "writable": False, "error": error_text(exc)}, None
+    answer, role = _lookup(region, "DescribeDBInstances", rds.describe_db_instances, "DBInstanceNotFound", NO_DATABASE,
+                           DBInstanceIdentifier=database["db_instance_identifier"])
+    if role:
+        return role, None
+    instances = answer["DBInstances"]
     role = rds_instance_role(instances[0])
     if role["writable"]:
         fence = _fence_of(region, rds, instances[0])
@@ -158,29 +168,25 @@ def _probe_cache(region, elasticache, cache):
     view = None
     group_id = cache.get("replication_group_id")
     if global_id:
-        try:
-            groups = _probe(region, "DescribeGlobalReplicationGroups", elasticache.describe_global_replication_groups,
-                            GlobalReplicationGroupId=global_id, ShowMemberInfo=True)["GlobalReplicationGroups"]
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "GlobalReplicationGroupNotFoundFault":
-                return {"role": "absent"}, None
-            return {"role": "unknown", "error": error_text(exc)}, None
+        answer, role = _lookup(region, "DescribeGlobalReplicationGroups", elasticache.describe_global_replication_groups,
+                               "GlobalReplicationGroupNotFoundFault", {"role": "absent"}, GlobalReplicationGroupId=global_id, ShowMemberInfo=True)
+        if role:
+            return role, None
+        groups = answer["GlobalReplicationGroups"]
         view = cache_member_roles(groups[0]) if groups else {}
         if region not in view:
             return {"role": "absent"}, view
         group_id = view[region]["replication_group_id"]
-    try:
-        group = _probe(region, "DescribeReplicationGroups", elasticache.describe_replication_groups,
-                       ReplicationGroupId=group_id)["ReplicationGroups"][0]
-    except botocore.exceptions.ClientError as exc:
-        if error_code(exc) == "ReplicationGroupNotFoundFault":
-            return {"role": "absent", "replication_group_id": group_id}, view
-        return {"role": "unknown", "replication_group_id": group_id, "error": error_text(exc)}, view
+    answer, role = _lookup(region, "DescribeReplicationGroups", elasticache.describe_replication_groups, "ReplicationGroupNotFoundFault",
+                           {"role": "absent", "replication_group_id": group_id}, ReplicationGroupId=group_id)
+    if role:
+        return role, view
+    group = answer["ReplicationGroups"][0]
     result = {
         "role": group_role(group),
         "replication_group_id": group_id,
         "status": group.get("Status"),
-        "global_replication_group_id": (group.get("GlobalReplicationGroupInfo") or {}).get("GlobalReplicationGroupId"),
+        "global_replication_group_id": global_info(group)[0],
     }
     if view is not None:
         result["member_status"] = view[region].get("member_status")

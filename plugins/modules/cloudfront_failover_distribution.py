@@ -174,12 +174,8 @@ statuses_seen:
   elements: str
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, FAILOVER_CODES, find_distribution, listed, origin_group
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
@@ -423,7 +419,7 @@ def main():
                     cf.tag_resource(Resource=dist["ARN"], Tags={"Items": [{"Key": k, "Value": v} for k, v in missing.items()]})
         if plan and not module.check_mode:
             dist = wait_deployed(dist_id)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"CloudFront distribution {reference}", plan=plan)
 
     module.exit_json(changed=bool(plan), plan=plan, statuses_seen=seen, status=dist["Status"], distribution_id=dist_id,

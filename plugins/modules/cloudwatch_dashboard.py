@@ -138,19 +138,16 @@ diff:
 import json
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import error_code
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import on_error
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import is_unreachable
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
@@ -209,11 +206,11 @@ class Dashboard:
     def get(self):
         """(arn, parsed body) or (None, None) when the dashboard does not exist."""
         try:
-            found = self.cloudwatch.get_dashboard(DashboardName=self.name)
-        except is_boto3_error_code("ResourceNotFound"):
-            return None, None
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
+            found = on_error(lambda: self.cloudwatch.get_dashboard(DashboardName=self.name), {"ResourceNotFound": None})
+        except AWS_ERRORS as e:
             self.fail_aws(e, "read the dashboard")
+        if found is None:
+            return None, None
         try:
             return found.get("DashboardArn"), json.loads(found.get("DashboardBody") or "{}")
         except ValueError:
@@ -223,20 +220,19 @@ class Dashboard:
     def put(self, body):
         try:
             response = self.cloudwatch.put_dashboard(DashboardName=self.name, DashboardBody=json.dumps(body, sort_keys=True))
-        except is_boto3_error_code("InvalidParameterInput") as e:
+        except AWS_ERRORS as e:
+            if error_code(e) != "InvalidParameterInput":
+                self.fail_aws(e, "put the dashboard")
             details = e.response.get("dashboardValidationMessages", [])
             self.module.fail_json(msg=f"AWS rejected the body of dashboard {self.name}: {e.response.get('Error', {}).get('Message', e)}",
                                   validation_messages=[camel_dict_to_snake_dict(m) for m in details], name=self.name, region=self.region)
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
-            self.fail_aws(e, "put the dashboard")
         return [camel_dict_to_snake_dict(m) for m in response.get("DashboardValidationMessages", [])]
 
     def delete(self):
         try:
-            self.cloudwatch.delete_dashboards(DashboardNames=[self.name])
-        except is_boto3_error_code("ResourceNotFound"):
-            pass  # deleted meanwhile: the wanted state
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
+            # deleted meanwhile: the wanted state
+            on_error(lambda: self.cloudwatch.delete_dashboards(DashboardNames=[self.name]), {"ResourceNotFound": None})
+        except AWS_ERRORS as e:
             self.fail_aws(e, "delete the dashboard")
 
     def run(self):

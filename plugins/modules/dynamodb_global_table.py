@@ -155,14 +155,10 @@ statuses_seen:
   elements: str
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region, client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region, client, on_error
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
@@ -200,12 +196,7 @@ def validate(module):
 
 
 def describe(ddb, name):
-    try:
-        return ddb.describe_table(TableName=name)["Table"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ResourceNotFoundException":
-            return None
-        raise
+    return on_error(lambda: ddb.describe_table(TableName=name)["Table"], {"ResourceNotFoundException": None})
 
 
 def settled(table, replica_regions=None):
@@ -352,7 +343,7 @@ def main():
 
         after = {"exists": True, "replicas": sorted(members[1:]), "kms_key_arn": params["kms_key_arn"] or kms_of(table)}
         final = describe(ddb, name) if not module.check_mode else table
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"DynamoDB global table {name} from {home}", plan=plan)
 
     module.exit_json(

@@ -192,21 +192,18 @@ global_replication_group:
 
 import math
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import is_unreachable
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import on_error
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_info
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
@@ -273,21 +270,22 @@ class GlobalFailover:
 
     def describe(self):
         try:
-            groups = self.ec.describe_global_replication_groups(GlobalReplicationGroupId=self.global_id, ShowMemberInfo=True)
-        except is_boto3_error_code("GlobalReplicationGroupNotFoundFault"):
-            self.fail(f"global_replication_group_id={self.global_id!r} does not exist; Global Datastores seen from "
-                      f"{self.region}: {', '.join(self.known_groups()) or 'none'}")
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:  # pylint: disable=duplicate-except
+            groups = on_error(lambda: self.ec.describe_global_replication_groups(GlobalReplicationGroupId=self.global_id, ShowMemberInfo=True),
+                              {"GlobalReplicationGroupNotFoundFault": None})
+        except AWS_ERRORS as e:
             if is_unreachable(e):
                 self.fail(f"target_region {self.region} is unreachable ({type(e).__name__}): the target of a failover must answer")
             self.module.fail_json_aws(e, msg=f"Could not describe Global Datastore {self.global_id} in {self.region}")
+        if groups is None:
+            self.fail(f"global_replication_group_id={self.global_id!r} does not exist; Global Datastores seen from "
+                      f"{self.region}: {', '.join(self.known_groups()) or 'none'}")
         return groups["GlobalReplicationGroups"][0]
 
     def known_groups(self):
         try:
             paginator = self.ec.get_paginator("describe_global_replication_groups")
             return [g["GlobalReplicationGroupId"] for page in paginator.paginate() for g in page["GlobalReplicationGroups"]]
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError):
+        except AWS_ERRORS:
             return []
 
     def already_detached(self):
@@ -295,11 +293,9 @@ class GlobalFailover:
         wanted = self.params["replication_group_id"]
         if not wanted:
             return False
-        try:
-            found = self.ec.describe_replication_groups(ReplicationGroupId=wanted)["ReplicationGroups"][0]
-        except is_boto3_error_code("ReplicationGroupNotFoundFault"):
-            return False
-        return not found.get("GlobalReplicationGroupInfo", {}).get("GlobalReplicationGroupId")
+        found = on_error(lambda: self.ec.describe_replication_groups(ReplicationGroupId=wanted)["ReplicationGroups"][0],
+                         {"ReplicationGroupNotFoundFault": None})
+        return found is not None and not global_info(found)[0]
 
     def wait_for(self, done, what):
         return wait_or_fail(self.module, self.describe, done, what, status_of=lambda g: g.get("Status"), statuses=self.statuses, fail=self.fail)
@@ -373,7 +369,7 @@ class GlobalFailover:
         call = self.ec.failover_global_replication_group if self.state == "primary" else self.ec.disassociate_global_replication_group
         try:
             group = call(**{k: v for k, v in plan.items() if k != "action"})["GlobalReplicationGroup"]
-        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg=f"{plan['action']} of {self.global_id} to {self.region} failed")
         if group.get("Status"):
             add_statuses(self.statuses, [group["Status"]])

@@ -277,22 +277,18 @@ replication_group:
 
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import ansible_dict_to_boto3_tag_list
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import boto3_tag_list_to_ansible_dict
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import on_error
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_info
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
@@ -303,11 +299,6 @@ from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or
 ID_PATTERN = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,39}(?<!-)$")
 SUFFIX_PATTERN = re.compile(r"^[A-Za-z0-9-]{1,40}$")
 MAX_NODES = 6  # a primary and up to five replicas
-AWS_ERRORS = ()
-try:
-    AWS_ERRORS = (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError)
-except NameError:
-    pass
 
 # Options AWS sets only when the group is created (changing them means a new group).
 CREATE_ONLY = "set only when the group is created; replace the group to change it"
@@ -499,10 +490,9 @@ class ReplicationGroup:
 
     def describe(self):
         try:
-            return self.ec.describe_replication_groups(ReplicationGroupId=self.rg_id, aws_retry=True)["ReplicationGroups"][0]
-        except is_boto3_error_code("ReplicationGroupNotFoundFault"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+            return on_error(lambda: self.ec.describe_replication_groups(ReplicationGroupId=self.rg_id, aws_retry=True)["ReplicationGroups"][0],
+                            {"ReplicationGroupNotFoundFault": None})
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg=f"Could not describe replication group {self.rg_id} in {self.region}")
 
     def primary_cluster(self, group):
@@ -511,11 +501,12 @@ class ReplicationGroup:
         ids = [m["CacheClusterId"] for m in members if m.get("CurrentRole") == "primary"] + list(group.get("MemberClusters") or [])
         for cluster_id in ids:
             try:
-                return self.ec.describe_cache_clusters(CacheClusterId=cluster_id, aws_retry=True)["CacheClusters"][0]
-            except is_boto3_error_code("CacheClusterNotFound"):
-                continue
-            except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+                found = on_error(lambda cid=cluster_id: self.ec.describe_cache_clusters(CacheClusterId=cid, aws_retry=True)["CacheClusters"][0],
+                                 {"CacheClusterNotFound": None})
+            except AWS_ERRORS as e:
                 self.module.fail_json_aws(e, msg=f"Could not describe cache cluster {cluster_id} in {self.region}")
+            if found is not None:
+                return found
         return None
 
     def tags_of(self, group):
@@ -524,11 +515,10 @@ class ReplicationGroup:
 
     def describe_global(self, global_id):
         try:
-            response = self.ec.describe_global_replication_groups(GlobalReplicationGroupId=global_id, ShowMemberInfo=True, aws_retry=True)
-            return response["GlobalReplicationGroups"][0]
-        except is_boto3_error_code("GlobalReplicationGroupNotFoundFault"):
-            return None
-        except AWS_ERRORS as e:  # pylint: disable=duplicate-except
+            response = on_error(lambda: self.ec.describe_global_replication_groups(GlobalReplicationGroupId=global_id, ShowMemberInfo=True,
+                                                                                 aws_retry=True), {"GlobalReplicationGroupNotFoundFault": None})
+            return response["GlobalReplicationGroups"][0] if response else None
+        except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg=f"Could not describe Global Datastore {global_id} from {self.region}")
 
     def current(self):

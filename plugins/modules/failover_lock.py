@@ -147,13 +147,9 @@ cooldown_remaining_seconds:
 
 import time
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
 
 TTL = 60
@@ -232,8 +228,8 @@ class Lock:
             return self.result(True, txt(self.lock_name, encode(mine)), history, **({"took_over_from": held} if held else {}))
         try:
             self.change(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}")
-        except botocore.exceptions.ClientError as exc:
-            if exc.response["Error"]["Code"] != "InvalidChangeBatch":
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "InvalidChangeBatch":
                 raise
             winner = decode(self.read(self.lock_name))
             self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} at the same moment",
@@ -288,7 +284,7 @@ def main():
             module.fail_json(msg=f"{option}={module.params[option]} must be 0 or more seconds")
     try:
         Lock(module).run()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg="Route 53 lock")
 
 

@@ -125,14 +125,10 @@ plan:
 
 import json
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, on_error, paginate
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
@@ -147,12 +143,7 @@ def parse_primary_arn(module, arn):
 
 
 def describe(kms, key_id):
-    try:
-        return kms.describe_key(KeyId=key_id)["KeyMetadata"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] == "NotFoundException":
-            return None
-        raise
+    return on_error(lambda: kms.describe_key(KeyId=key_id)["KeyMetadata"], {"NotFoundException": None})
 
 
 def alias_target(kms, alias):
@@ -248,7 +239,7 @@ def main():
             else:
                 kms.create_alias(AliasName=alias, TargetKeyId=key_id)
         meta = describe(kms, key_id)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"KMS replica of {key_id} in {module.region}", plan=plan)
 
     module.exit_json(

@@ -196,14 +196,10 @@ statuses_seen:
 
 import re
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, on_error, paginate
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 IDENTIFIER = re.compile(r"^[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)$")
@@ -231,12 +227,8 @@ def check_inputs(module):
 
 
 def describe(rds, name):
-    try:
-        found = paginate(rds, "describe_global_clusters", GlobalClusterIdentifier=name).get("GlobalClusters", [])
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] == "GlobalClusterNotFoundFault":
-            return None
-        raise
+    found = on_error(lambda: paginate(rds, "describe_global_clusters", GlobalClusterIdentifier=name).get("GlobalClusters", []),
+                     {"GlobalClusterNotFoundFault": []})
     return found[0] if found else None
 
 
@@ -416,7 +408,7 @@ def main():
             runner.present(current)
         else:
             runner.absent(current)
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"global cluster {runner.name}", plan=runner.plan, statuses_seen=runner.seen)
 
 

@@ -222,20 +222,17 @@ seconds:
   type: float
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
+    AWS_ERRORS,
     Stopwatch,
     check_non_negative,
     check_region,
     client,
     error_code,
     is_unreachable,
+    on_error,
 )
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
@@ -294,13 +291,32 @@ def run_wait(module, result, describe, done, what, status_of, always=False):
                         fail=lambda msg: module.fail_json(msg=msg, **result))
 
 
-# RDS read replicas ------------------------------------------------------------------------------------
-class RdsPromotion:
+class Promotion:
+    """What both kinds share: the target region, its client, and the identifier the option OPTION names."""
+    OPTION = None
+    NOT_FOUND = None  # the error code AWS answers for a target that does not exist
+
     def __init__(self, module, result):
         self.module, self.result = module, result
         self.region = module.params["target_region"]
-        self.identifier = module.params["db_instance_identifier"]
+        self.identifier = module.params[self.OPTION]
         self.rds = client(module, "rds", self.region)
+
+    def describe(self):
+        raise NotImplementedError
+
+    def describe_target(self, missing):
+        """describe(), or fail with the message missing (before any change) when the target does not exist."""
+        found = on_error(self.describe, {self.NOT_FOUND: None})
+        if found is None:
+            self.module.fail_json(msg=missing, **self.result)
+        return found
+
+
+# RDS read replicas ------------------------------------------------------------------------------------
+class RdsPromotion(Promotion):
+    OPTION = "db_instance_identifier"
+    NOT_FOUND = "DBInstanceNotFound"
 
     def describe(self):
         return self.rds.describe_db_instances(DBInstanceIdentifier=self.identifier, aws_retry=True)["DBInstances"][0]
@@ -339,22 +355,13 @@ class RdsPromotion:
             if error_code(exc) == "DBInstanceNotFound":
                 return {}
         # throttled or a passing error: the region is up, ask again with retries
-        try:
-            return client(self.module, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0]
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "DBInstanceNotFound":
-                return {}
-            raise
+        return on_error(lambda: client(self.module, "rds", region).describe_db_instances(DBInstanceIdentifier=identifier, aws_retry=True)["DBInstances"][0],
+                        {"DBInstanceNotFound": {}})
 
     def run(self):
         module, result, params = self.module, self.result, self.module.params
-        try:
-            instance = self.describe()
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "DBInstanceNotFound":
-                module.fail_json(msg=f"db_instance_identifier={self.identifier!r} not found in target_region={self.region}: "
-                                 "give the identifier of the read replica in that region", **result)
-            raise
+        instance = self.describe_target(f"db_instance_identifier={self.identifier!r} not found in target_region={self.region}: "
+                                        "give the identifier of the read replica in that region")
         result["topology_before"] = {"source": None, "target": self.target_view(instance)}
 
         if instance["DBInstanceStatus"] != "available":
@@ -422,7 +429,7 @@ class RdsPromotion:
             self.unfence(own_fence)
         try:
             self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
-        except botocore.exceptions.ClientError as exc:
+        except AWS_ERRORS as exc:
             if error_code(exc) != "InvalidDBInstanceState":
                 raise
             result["resumed"] = True  # promoted in the meantime by someone else: wait for it
@@ -476,12 +483,9 @@ class RdsPromotion:
 
 
 # Aurora global databases -------------------------------------------------------------------------------
-class AuroraPromotion:
-    def __init__(self, module, result):
-        self.module, self.result = module, result
-        self.region = module.params["target_region"]
-        self.identifier = module.params["global_cluster_identifier"]
-        self.rds = client(module, "rds", self.region)
+class AuroraPromotion(Promotion):
+    OPTION = "global_cluster_identifier"
+    NOT_FOUND = "GlobalClusterNotFoundFault"
 
     def describe(self):
         return self.rds.describe_global_clusters(GlobalClusterIdentifier=self.identifier, aws_retry=True)["GlobalClusters"][0]
@@ -513,12 +517,7 @@ class AuroraPromotion:
 
     def run(self):
         module, result, params = self.module, self.result, self.module.params
-        try:
-            global_cluster = self.describe()
-        except botocore.exceptions.ClientError as exc:
-            if error_code(exc) == "GlobalClusterNotFoundFault":
-                module.fail_json(msg=f"global_cluster_identifier={self.identifier!r} not found", **result)
-            raise
+        global_cluster = self.describe_target(f"global_cluster_identifier={self.identifier!r} not found")
         members = self.view(global_cluster)
         target_arn = next((arn for arn, m in members.items() if m["region"] == self.region), None)
         if target_arn is None:
@@ -622,7 +621,7 @@ def main():
     promotion = RdsPromotion(module, result) if kind == "rds" else AuroraPromotion(module, result)
     try:
         result = promotion.run()
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"AWS refused a step of the promotion in {params['target_region']}; rerun to continue")
     result["seconds"] = watch.seconds
     if module._diff:

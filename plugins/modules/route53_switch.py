@@ -197,13 +197,9 @@ seconds:
 
 import copy
 
-try:
-    import botocore
-except ImportError:
-    pass  # Handled by AnsibleAWSModule
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
@@ -501,7 +497,7 @@ class Switch:
                 info = self.r53.change_resource_record_sets(
                     HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": changes}
                 )["ChangeInfo"]
-            except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as e:
+            except AWS_ERRORS as e:
                 self.module.fail_json_aws(e, msg=f"The change batch for {name} {rtype} was rejected; nothing was changed", change_batch=changes)
             sent = Stopwatch()
             self.statuses.append(info["Status"])

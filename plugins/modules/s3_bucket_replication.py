@@ -104,14 +104,10 @@ plan:
   elements: str
 """
 
-try:
-    import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
-
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, on_error
 
 RTC_MINUTES = 15  # the only value S3 accepts
 
@@ -164,14 +160,8 @@ def validate(module):
 
 def current_configuration(s3, bucket):
     """The bucket's configuration: None without one, False without the bucket."""
-    try:
-        return s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"]
-    except botocore.exceptions.ClientError as exc:
-        if exc.response["Error"]["Code"] == "ReplicationConfigurationNotFoundError":
-            return None
-        if exc.response["Error"]["Code"] == "NoSuchBucket":
-            return False
-        raise
+    return on_error(lambda: s3.get_bucket_replication(Bucket=bucket)["ReplicationConfiguration"],
+                    {"ReplicationConfigurationNotFoundError": None, "NoSuchBucket": False})
 
 
 def main():
@@ -226,7 +216,7 @@ def main():
             current = current_configuration(s3, bucket)
         else:
             current = want
-    except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as exc:
+    except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"replication configuration of bucket {bucket}", plan=plan)
 
     module.exit_json(changed=True, plan=plan, replication_configuration=camel_dict_to_snake_dict(current or {}),
