@@ -226,12 +226,11 @@ waited_seconds:
   type: float
 """
 
-import time
-
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, Stopwatch, check_non_negative, check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import TYPES, read_lag, replica_problem
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
 
 def main():
@@ -276,25 +275,24 @@ def main():
             check_region(module, replica["receiving_region"], f"replicas[{number}].receiving_region")
 
     watch = Stopwatch()
-    deadline = time.monotonic() + params["wait_timeout"]
-    readings = 0
-    while True:
-        summary = read_lag(module, params["replicas"], params["lookback_seconds"], params["rpo_seconds"], history_seconds=params["history_seconds"])
-        readings += 1
-        target = params["wait_until_below"]
+    target = params["wait_until_below"]
+    readings = []
+
+    def read():
+        readings.append(read_lag(module, params["replicas"], params["lookback_seconds"], params["rpo_seconds"], history_seconds=params["history_seconds"]))
+        return readings[-1]
+
+    def caught_up(summary):
         # caught up means replicating now: a stale or stopped replica's last lag does not count
         live = all(r["replication_running"] for r in summary["replicas"])
-        if target is None or (live and not summary["unknown"] and summary["max_lag_seconds"] is not None and summary["max_lag_seconds"] <= target):
-            break
-        if time.monotonic() + params["poll_interval"] > deadline:
-            summary.update(readings=readings, waited_seconds=watch.seconds, changed=False)
-            module.fail_json(
-                msg=f"timed out after {params['wait_timeout']} s waiting for the replication lag to drop to {target} s or below: "
-                f"max lag {summary['max_lag_seconds']} s, unknown: {', '.join(summary['unknown']) or 'none'}",
-                **summary,
-            )
-        time.sleep(params["poll_interval"])
-    module.exit_json(changed=False, readings=readings, waited_seconds=watch.seconds, **summary)
+        return target is None or (live and not summary["unknown"] and summary["max_lag_seconds"] is not None and summary["max_lag_seconds"] <= target)
+
+    summary = wait_or_fail(
+        module, read, caught_up, f"the replication lag to drop to {target} s or below",
+        status_of=lambda s: f"max lag {s['max_lag_seconds']} s, unknown: {', '.join(s['unknown']) or 'none'}",
+        fail=lambda msg: module.fail_json(msg=msg, **dict(readings[-1], readings=len(readings), waited_seconds=watch.seconds, changed=False)),
+    )
+    module.exit_json(changed=False, readings=len(readings), waited_seconds=watch.seconds, **summary)
 
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ description:
     O(targets[target_region]) with an C(UPSERT) (it is created when missing).
   - How a record set maps to a region, first rule that applies - (1) with O(set_identifiers), only that map is used;
     (2) a C(SetIdentifier) equal to a region name (for example C(us-east-1));
-    (3) a region name as one label of the alias target DNS name or of the CNAME value (an ELB name such as
-    C(dualstack.web-1.eu-west-1.elb.amazonaws.com)). Two record sets mapping to one region is an error.
+    (3) the one region named in the alias target DNS name, the record values or the set identifier (an ELB name such as
+    C(dualstack.web-1.eu-west-1.elb.amazonaws.com), a set identifier such as C(web-us-east-1)); none when they name several.
+    Two record sets mapping to one region is an error. M(multiregion.dr.topology_info) maps records by the same rules.
   - Route 53 is a global service; the module contacts no regional endpoint, so it works during any regional outage.
 options:
   hosted_zone:
@@ -210,6 +211,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.route53 import Zone
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import absolute_name
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import find_zone
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import fqdn
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import record_region
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import record_sets
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
@@ -230,20 +232,6 @@ def target_of(record):
     return values[0] if len(values) == 1 else values
 
 
-def region_of(record, set_identifiers, regions):
-    """The region a record set serves (see the module description for the rules), or None."""
-    set_id = record.get("SetIdentifier")
-    if set_identifiers:
-        return next((region for region, sid in set_identifiers.items() if sid == set_id), None)
-    if set_id and set_id.lower() in regions:
-        return set_id.lower()
-    names = [record["AliasTarget"]["DNSName"]] if record.get("AliasTarget") else []
-    if record.get("Type") == "CNAME":
-        names += [r["Value"] for r in record.get("ResourceRecords", [])]
-    found = {label for name in names for label in name.lower().rstrip(".").split(".") if label in regions}
-    return found.pop() if len(found) == 1 else None
-
-
 def routing_of(records):
     if any("Failover" in r for r in records):
         return "failover"
@@ -259,7 +247,7 @@ def summary(records, set_identifiers, regions):
     """before/after view: record sets keyed by set identifier."""
     view = {}
     for record in records:
-        entry = {"region": region_of(record, set_identifiers, regions), "target": target_of(record)}
+        entry = {"region": record_region(record, regions, set_identifiers), "target": target_of(record)}
         if "Failover" in record:
             entry["failover"] = record["Failover"]
         if "Weight" in record:
@@ -276,7 +264,7 @@ def by_region(records, set_identifiers, regions):
     """{region: record}; PlanError when two record sets claim one region."""
     mapped = {}
     for record in records:
-        region = region_of(record, set_identifiers, regions)
+        region = record_region(record, regions, set_identifiers)
         if region is None:
             continue
         if region in mapped:
@@ -290,7 +278,7 @@ def by_region(records, set_identifiers, regions):
 
 def describe_sets(records, set_identifiers, regions):
     return ", ".join(
-        f"{r.get('SetIdentifier', SIMPLE)} ({region_of(r, set_identifiers, regions) or 'no region'}"
+        f"{r.get('SetIdentifier', SIMPLE)} ({record_region(r, regions, set_identifiers) or 'no region'}"
         f"{', ' + r['Failover'] if 'Failover' in r else ''}{', weight ' + str(r['Weight']) if 'Weight' in r else ''})"
         for r in records
     )

@@ -80,8 +80,9 @@ options:
     description:
       - The DNS name that sends users to a region. Omit to skip DNS.
       - Records are mapped to regions by the latency record's region, a set identifier equal to a
-        region name, or the region label in the alias target (a load balancer DNS name such as
-        C(web-1.us-east-1.elb.amazonaws.com)), set identifier or record value.
+        region name, or the one region named in the alias target (a load balancer DNS name such as
+        C(web-1.us-east-1.elb.amazonaws.com)), the record values or the set identifier (none when they name
+        several), as M(multiregion.dr.route53_switch) maps them.
     type: dict
     suboptions:
       hosted_zone:

@@ -26,18 +26,6 @@ def weighted_records():
     ]
 
 
-def test_region_rules_in_order():
-    by_set_id = {"SetIdentifier": "EU-WEST-1", "Type": "A", "AliasTarget": alias("us-east-1")}
-    assert r53.region_of(by_set_id, None, REGIONS) == "eu-west-1"  # a region-named set identifier wins over the alias
-    assert r53.region_of({"SetIdentifier": "a", "Type": "A", "AliasTarget": alias("us-west-2")}, None, REGIONS) == "us-west-2"
-    cname = {"SetIdentifier": "blue", "Type": "CNAME", "ResourceRecords": [{"Value": "lb.eu-west-1.elb.amazonaws.com"}]}
-    assert r53.region_of(cname, None, REGIONS) == "eu-west-1"
-    assert r53.region_of({"SetIdentifier": "blue", "Type": "A", "ResourceRecords": [{"Value": "192.0.2.1"}]}, None, REGIONS) is None
-    # an explicit map is the only rule when given
-    assert r53.region_of(by_set_id, {"us-east-2": "EU-WEST-1"}, REGIONS) == "us-east-2"
-    assert r53.region_of({"SetIdentifier": "us-west-2", "Type": "A"}, {"us-east-2": "x"}, REGIONS) is None
-
-
 def test_routing_detection():
     assert r53.routing_of(failover_records()) == "failover"
     assert r53.routing_of(weighted_records()) == "weighted"
