@@ -1,8 +1,10 @@
 """module_utils/wait.py: the one wait-or-fail helper and its argument spec."""
 
 import pytest
+import yaml
 
 from ansible_collections.multiregion.dr.plugins.module_utils import wait
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.doc_fragments.dr import ModuleDocFragment
 
 
@@ -19,8 +21,6 @@ class FakeModule:
 
 
 def test_argument_spec_matches_the_doc_fragment():
-    import yaml
-
     documented = yaml.safe_load(ModuleDocFragment.WAIT)["options"]
     assert set(documented) == set(wait.WAIT_ARGUMENT_SPEC)
     for name, spec in wait.WAIT_ARGUMENT_SPEC.items():
@@ -55,3 +55,9 @@ def test_time_out_goes_through_the_module_s_own_fail():
     with pytest.raises(Failed):
         wait.wait_or_fail(FakeModule(), lambda: None, lambda s: False, "y", fail=fail)
     assert len(reported) == 1 and "waiting for y" in reported[0]
+
+
+def test_connection_spec_matches_the_connect_fragment():
+    documented = yaml.safe_load(ModuleDocFragment.CONNECT)["options"]
+    assert {name: (doc["type"], doc["default"]) for name, doc in documented.items()} == {
+        name: (spec["type"], spec["default"]) for name, spec in CONNECTION_ARGUMENT_SPEC.items()}
