@@ -515,8 +515,9 @@ class ReplicationGroup:
 
     def describe_global(self, global_id):
         try:
-            response = on_error(lambda: self.ec.describe_global_replication_groups(GlobalReplicationGroupId=global_id, ShowMemberInfo=True,
-                                                                                 aws_retry=True), {"GlobalReplicationGroupNotFoundFault": None})
+            response = on_error(
+                lambda: self.ec.describe_global_replication_groups(GlobalReplicationGroupId=global_id, ShowMemberInfo=True, aws_retry=True),
+                {"GlobalReplicationGroupNotFoundFault": None})
             return response["GlobalReplicationGroups"][0] if response else None
         except AWS_ERRORS as e:
             self.module.fail_json_aws(e, msg=f"Could not describe Global Datastore {global_id} from {self.region}")

@@ -261,4 +261,4 @@ def test_bad_input_fails_early(sim, playbook, tmp_path):
 
 def test_unknown_hosted_zone_fails_naming_it(sim, module):
     result = module("topology_info", {"regions": ["us-east-1"], "dns": {"hosted_zone": "nowhere.example", "record_name": "app.nowhere.example"}})
-    assert result.get("failed") and "dns.hosted_zone='nowhere.example' is not a public hosted zone" in result["msg"], result.get("msg")
+    assert result.get("failed") and "dns.hosted_zone='nowhere.example' has no public zone" in result["msg"], result.get("msg")

@@ -60,7 +60,7 @@ def rec(region, healthy=None, **kw):
 def test_failover_goes_to_primary_while_healthy_then_secondary():
     records = [rec("us-east-1", True, failover="PRIMARY"), rec("us-west-2", True, failover="SECONDARY")]
     assert route53.dns_routing(records) == {"policy": "failover", "configured_region": "us-east-1", "configured_regions": ["us-east-1"],
-                                             "active_regions": ["us-east-1"], "active_region": "us-east-1"}
+                                            "active_regions": ["us-east-1"], "active_region": "us-east-1"}
     records[0]["healthy"] = False
     routing = route53.dns_routing(records)
     assert routing["active_region"] == "us-west-2" and routing["configured_region"] == "us-east-1"
@@ -119,7 +119,7 @@ def test_latency_and_simple():
     latency = [rec("us-east-1", False, latency_region="us-east-1"), rec("eu-west-1", True, latency_region="eu-west-1")]
     assert route53.dns_routing(latency)["active_region"] == "eu-west-1"
     assert route53.dns_routing([rec("us-west-2")]) == {"policy": "simple", "configured_region": "us-west-2", "configured_regions": ["us-west-2"],
-                                                        "active_regions": ["us-west-2"], "active_region": "us-west-2"}
+                                                       "active_regions": ["us-west-2"], "active_region": "us-west-2"}
     assert route53.dns_routing([rec(None)])["active_region"] is None
     assert route53.dns_routing([])["policy"] is None
 
