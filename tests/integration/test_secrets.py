@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
@@ -33,3 +35,44 @@ def test_awx_configure_shows_no_aws_key_or_smtp_password_at_vvv():
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert "password: <hidden>" in proc.stdout  # the objects were shown, their secrets masked
     assert leaked(proc.stdout + proc.stderr, secrets) == []
+
+
+SAMPLE = "regionsim-only-not-a-secret"
+SECRET = "shop/rds/master"
+
+
+def key_arn(aws, region):
+    return aws("kms", region).describe_key(KeyId="alias/shop-data")["KeyMetadata"]["Arn"]
+
+
+@pytest.mark.slow(240)
+def test_rds_password_is_generated_into_a_replicated_secret_a_given_one_replaces_it_and_none_is_printed(provisioned, aws, tmp_path):
+    home = aws("secretsmanager", "us-east-1")
+    generated = json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])
+    assert generated["username"] == "admin" and len(generated["password"]) == 40 and generated["password"] != SAMPLE
+    described = home.describe_secret(SecretId=SECRET)
+    assert described["KmsKeyId"] == key_arn(aws, "us-east-1")
+    replicas = {r["Region"]: r.get("KmsKeyId") for r in described["ReplicationStatus"]}
+    assert replicas == {region: key_arn(aws, region) for region in ("us-west-2", "eu-west-1")}
+    # the application of a surviving region reads it there
+    assert json.loads(aws("secretsmanager", "eu-west-1").get_secret_value(SecretId=SECRET)["SecretString"]) == generated
+
+    given = "Given-by-the-user-0003"
+    proc = verbose_run("playbooks/provision.yml", "inventories/local", {"rds_master_password": given, "report_dir": str(tmp_path)},
+                       env={"AWS_ENDPOINT_URL": provisioned.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
+    assert json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])["password"] == given
+    reports = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.is_file())
+    assert leaked(proc.stdout + proc.stderr + reports, {"generated": generated["password"], "given": given}) == []
+
+
+def test_no_default_password_and_samples_refused_outside_the_simulator(playbook):
+    defaults = (ROOT / "roles/rds/defaults/main.yml").read_text() + (ROOT / "playbooks/awx/job_templates.yml").read_text()
+    assert SAMPLE not in defaults
+    play = "tests/integration/playbooks/preflight.yml"
+    for password, message in ((SAMPLE, "rds_master_password is a published sample value"),
+                              ("", "rds_master_password is empty or shorter than 8 characters")):
+        run = playbook(play, inventory="inventories/local", extravars={"regionsim_autostart": False, "rds_master_password": password})
+        assert run.rc != 0 and any(message in failure for failure in run.failures()), run.failures()
+    # on the simulator a sample value is fine
+    assert playbook(play, inventory="inventories/local", extravars={"rds_master_password": SAMPLE}).rc == 0
