@@ -46,7 +46,7 @@ def key_arn(aws, region):
 
 
 @pytest.mark.slow(240)
-def test_rds_password_is_generated_into_a_replicated_secret_a_given_one_replaces_it_and_none_is_printed(provisioned, aws, tmp_path):
+def test_passwords_are_generated_into_replicated_secrets_a_given_one_replaces_it_and_none_is_printed(provisioned, aws, tmp_path):
     home = aws("secretsmanager", "us-east-1")
     generated = json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])
     assert generated["username"] == "admin" and len(generated["password"]) == 40 and generated["password"] != SAMPLE
@@ -56,6 +56,13 @@ def test_rds_password_is_generated_into_a_replicated_secret_a_given_one_replaces
     assert replicas == {region: key_arn(aws, region) for region in ("us-west-2", "eu-west-1")}
     # the application of a surviving region reads it there
     assert json.loads(aws("secretsmanager", "eu-west-1").get_secret_value(SecretId=SECRET)["SecretString"]) == generated
+    # Redis: AUTH with a generated token in the same kind of secret, transit encryption kept
+    auth = json.loads(home.get_secret_value(SecretId="shop/redis/auth")["SecretString"])["auth_token"]
+    assert len(auth) == 64
+    assert {r["Region"]: r.get("KmsKeyId") for r in home.describe_secret(SecretId="shop/redis/auth")["ReplicationStatus"]} == replicas
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        group = aws("elasticache", region).describe_replication_groups(ReplicationGroupId="shop-redis")["ReplicationGroups"][0]
+        assert group["AuthTokenEnabled"] is True and group["TransitEncryptionEnabled"] is True, (region, group)
 
     given = "Given-by-the-user-0003"
     proc = verbose_run("playbooks/provision.yml", "inventories/local", {"rds_master_password": given, "report_dir": str(tmp_path)},
@@ -63,7 +70,7 @@ def test_rds_password_is_generated_into_a_replicated_secret_a_given_one_replaces
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])["password"] == given
     reports = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.is_file())
-    assert leaked(proc.stdout + proc.stderr + reports, {"generated": generated["password"], "given": given}) == []
+    assert leaked(proc.stdout + proc.stderr + reports, {"generated": generated["password"], "given": given, "redis": auth}) == []
 
 
 def test_no_default_password_and_samples_refused_outside_the_simulator(playbook):
