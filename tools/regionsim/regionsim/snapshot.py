@@ -13,6 +13,7 @@ import copy
 import copyreg
 import functools
 import importlib
+import inspect
 import io
 import os
 import pickle
@@ -157,8 +158,21 @@ _STANDARD = {
 _OWN_PACKAGES = ("moto.", "regionsim.")
 
 
+def _own_method(obj, name):
+    """What builtins.getattr may give in a snapshot file: a bound method of a moto or regionsim object (moto keeps
+    some as attributes, e.g. filter tables); never a dunder attribute, a module global or any other value."""
+    owner = obj if isinstance(obj, type) else type(obj)
+    if isinstance(name, str) and not name.startswith("__") and owner.__module__.startswith(_OWN_PACKAGES):
+        found = getattr(obj, name, None)
+        if inspect.ismethod(found) and found.__self__ is obj:
+            return found
+    raise pickle.UnpicklingError(f"getattr({owner.__qualname__}, {name!r}) is not a method of a moto object: refused")
+
+
 class _Unpickler(pickle.Unpickler):
     def find_class(self, module, name):
+        if (module, name) == ("builtins", "getattr"):
+            return _own_method
         if name in _STANDARD.get(module, ()):
             return super().find_class(module, name)
         if module.startswith(_OWN_PACKAGES):

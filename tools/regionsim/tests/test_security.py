@@ -87,6 +87,15 @@ def test_snapshot_files_stay_in_the_allowed_folders(sim, tmp_path):
         confined.stop()
 
 
+class _Reach:
+    """getattr(<an allowed moto class>, '__init__') on the way to its globals"""
+
+    def __reduce__(self):
+        from moto.core.base_backend import BaseBackend
+
+        return getattr, (BaseBackend, "__init__")
+
+
 class _Exploit:
     def __init__(self, marker):
         self.marker = marker
@@ -102,6 +111,9 @@ def test_a_crafted_snapshot_file_runs_no_code(tmp_path):
     with pytest.raises(ValueError, match=r"(posix|os)\.system is not something a regionsim snapshot holds"):
         snapshot.load("crafted", lambda: None, str(crafted))
     assert not marker.exists()
+    crafted.write_bytes(pickle.dumps({"backends": {}, "kept": _Reach()}))
+    with pytest.raises(ValueError, match=r"getattr\(BaseBackend, '__init__'\) is not a method of a moto object"):
+        snapshot.load("crafted", lambda: None, str(crafted))
     # a persistent reference must name a moto BackendDict, not whatever a moto module imported
     crafted.write_bytes(b"\x80\x04(\x8c\x0fmoto.core.utils\x94\x8c\x02os\x94t\x94Q.")
     with pytest.raises(ValueError, match="is not a moto BackendDict"):
