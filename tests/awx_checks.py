@@ -246,9 +246,9 @@ def render(inventory="inventories/local", extravars=None):
     assert proc.returncode == 0, f"awx_configure.yml awx_show_only=true failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}"
     data = json.loads(proc.stdout[proc.stdout.index("{"):])
     for task in data["plays"][0]["tasks"]:
-        if task["task"]["name"] == "Work out the AWX objects":
-            return task["hosts"]["localhost"]["ansible_facts"]["awx_objects"]
-    raise AssertionError("awx_configure.yml did not work out the AWX objects")
+        if task["task"]["name"] == "Show the AWX objects (secrets hidden)":
+            return task["hosts"]["localhost"]["awx_shown"]
+    raise AssertionError("awx_configure.yml did not show the AWX objects")
 
 
 def survey_answers(template, answers):

@@ -40,11 +40,12 @@ def pytest_collection_modifyitems(items):
 
 
 @pytest.fixture(scope="session")
-def simulator():
+def simulator(shared_dir):
     from regionsim.control import Control
     from regionsim.server import ThreadedRegionSim
 
-    server = ThreadedRegionSim().start()
+    # the provisioned snapshot file lives in shared_dir: the simulator reads and writes files only there
+    server = ThreadedRegionSim(snapshot_dir=shared_dir).start()
     yield Control(server.endpoint)
     server.stop()
 

@@ -104,6 +104,13 @@ options:
       - Encrypt traffic with TLS. Set only on creation.
     type: bool
     default: true
+  auth_token:
+    description:
+      - The Redis AUTH token (password) clients must give. Set only on creation, and only on a group that is no
+        Global Datastore secondary (a secondary uses its primary's). Needs O(transit_encryption=true).
+      - 16 to 128 printable ASCII characters, without C(/), C(") or C(@).
+      - AWS never shows a token, so it is not compared; an existing group without AUTH is reported in RV(drift).
+    type: str
   port:
     description:
       - The port the nodes listen on. Set only on creation.
@@ -328,6 +335,15 @@ def validate(params):
         errors.append(f"kms_key_id={params['kms_key_id']!r} needs at_rest_encryption=true")
     if not 1 <= params["port"] <= 65535:
         errors.append(f"port={params['port']!r} must be 1 to 65535")
+    token = params.get("auth_token")
+    if token is not None:
+        # the token itself is never named in a message
+        if not params["transit_encryption"]:
+            errors.append("auth_token needs transit_encryption=true (AWS sends AUTH only over TLS)")
+        if not (16 <= len(token) <= 128 and all(32 < ord(c) < 127 and c not in '/"@' for c in token)):
+            errors.append(f"auth_token must be 16 to 128 printable ASCII characters without /, \" or @ ({len(token)} characters given)")
+        if params["global_replication_group_id"] is not None:
+            errors.append("auth_token cannot be set with global_replication_group_id: a secondary uses its primary's AUTH token")
     if params["global_replication_group_id"] is not None:
         if params["global_datastore"]:
             errors.append("global_replication_group_id (join as a secondary) and global_datastore (create one as the "
@@ -382,6 +398,7 @@ def observed(group, cluster, tags):
         "at_rest_encryption": bool(group.get("AtRestEncryptionEnabled")),
         "kms_key_id": group.get("KmsKeyId"),
         "transit_encryption": bool(group.get("TransitEncryptionEnabled")),
+        "auth_token_enabled": bool(group.get("AuthTokenEnabled")),
         "port": (node_group.get("PrimaryEndpoint") or {}).get("Port"),
         "tags": tags,
         "global_replication_group_id": global_id,
@@ -427,6 +444,9 @@ def compare(params, current):
     for option in ("engine", "at_rest_encryption", "transit_encryption", "port"):
         if params[option] != current[option]:
             drifted(option, params[option], current[option], CREATE_ONLY)
+    if params.get("auth_token") and not current.get("auth_token_enabled"):
+        drifted("auth_token", "set", "not enabled", "AWS adds an AUTH token to an existing group with ModifyReplicationGroup "
+                "(AuthTokenUpdateStrategy=SET); this module sets it only on creation")
     if params["kms_key_id"] and not same_key(current["kms_key_id"] or "", params["kms_key_id"]):
         drifted("kms_key_id", params["kms_key_id"], current["kms_key_id"], CREATE_ONLY)
     subnet_group = params["cache_subnet_group"]
@@ -459,6 +479,7 @@ def planned(params, region):
         "at_rest_encryption": params["at_rest_encryption"],
         "kms_key_id": params["kms_key_id"],
         "transit_encryption": params["transit_encryption"],
+        "auth_token_enabled": bool(params.get("auth_token")),
         "port": params["port"],
         "tags": params["tags"] or {},
         "global_replication_group_id": params["global_replication_group_id"],
@@ -580,7 +601,8 @@ class ReplicationGroup:
             args.update(Engine=p["engine"], CacheNodeType=p["node_type"])
             if p["engine_version"]:
                 args["EngineVersion"] = p["engine_version"]
-        optional = dict(CacheSubnetGroupName=p["cache_subnet_group"], SecurityGroupIds=p["security_group_ids"], KmsKeyId=p["kms_key_id"])
+        optional = dict(CacheSubnetGroupName=p["cache_subnet_group"], SecurityGroupIds=p["security_group_ids"], KmsKeyId=p["kms_key_id"],
+                        AuthToken=p["auth_token"])
         args.update({k: v for k, v in optional.items() if v})
         if p["tags"]:
             args["Tags"] = ansible_dict_to_boto3_tag_list(p["tags"])
@@ -777,6 +799,7 @@ def main():
         at_rest_encryption=dict(type="bool", default=True),
         kms_key_id=dict(type="str", no_log=False),
         transit_encryption=dict(type="bool", default=True),
+        auth_token=dict(type="str", no_log=True),
         port=dict(type="int", default=6379),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),

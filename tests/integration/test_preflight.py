@@ -37,3 +37,27 @@ def test_region_host_that_is_not_an_aws_region(playbook, tmp_path):
     run = playbook(PLAY, inventory=str(inventory), extravars={"region_cidrs": cidrs})
     assert run.rc != 0
     assert any(m.startswith("eu-wset-1 is not an AWS region; AWS regions are: ") and "eu-west-1" in m for m in run.failures())
+
+
+def test_app_name_rule_accepts_what_aws_accepts_for_every_derived_name():
+    import re
+
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "roles/preflight/vars/main.yml").read_text())
+    pattern, longest = re.compile(rules["preflight_app_name_pattern"]), rules["preflight_app_name_max_length"]
+    for good in ("shop", "a", "my-shop-2", "a" * longest):
+        assert pattern.match(good) and len(good) <= longest, good
+        assert len(f"{good}-alb") <= 32 and len(f"{good}-app") <= 32  # ALB and target group names
+    for bad in ("Shop", "shop_app", "shop-", "9shop", "shop--eu", "-shop", "shop.eu", "shop eu", ""):
+        assert not pattern.match(bad), bad
+
+
+def test_bad_app_name_fails_before_any_change(playbook, aws):
+    name = "My_Shop-" + "x" * 25
+    run = playbook("playbooks/provision.yml", inventory="inventories/local", extravars={"app_name": name})
+    assert run.rc != 0
+    assert any(f'app_name="{name}" is not usable in AWS names' in m and "at most 28" in m for m in run.failures()), run.failures()
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        assert aws("kms", region).list_keys()["Keys"] == []
+        assert [v for v in aws("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")] == []

@@ -273,10 +273,21 @@ def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playboo
 
 
 @pytest.mark.slow(550)
-def test_teardown_refused_planned_then_leaves_nothing_twice(provisioned, playbook, aws):
-    # refused without the confirmation, a plan in check mode, then nothing left, twice
+def debug_messages(run):
+    return " | ".join(str(result.get("msg", "")) for host in run.stats for name, result in run.results(host) if "Say that" in name)
+
+
+def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(provisioned, playbook, aws):
+    # refused without the confirmation, a plan in check mode; then a teardown that keeps the keys, a bucket that
+    # holds objects and (later) a zone it did not create; then with the flags; then a rerun that changes nothing
     before = leftovers(aws)
     assert any("DB instance" in item for item in before) and any("Global Datastore" in item for item in before)
+
+    def protected():
+        return {region: aws("rds", region).describe_db_instances(DBInstanceIdentifier=f"{NAME}-db")["DBInstances"][0]["DeletionProtection"]
+                for region in REGIONS}
+
+    assert protected() == dict.fromkeys(REGIONS, True)  # on by default
 
     # Without confirmation, or with another name: it fails before any change.
     for extravars in ({}, {"teardown_confirm": f"not-{NAME}"}):
@@ -288,17 +299,51 @@ def test_teardown_refused_planned_then_leaves_nothing_twice(provisioned, playboo
     run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, check=True, inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr
     assert run.changed() > 0
-    assert leftovers(aws) == before
+    assert leftovers(aws) == before and protected() == dict.fromkeys(REGIONS, True)
+
+    # an object the application wrote, and the failover lock's records in the zone
+    aws("s3", "us-west-2").put_object(Bucket=f"{NAME}-data-us-west-2", Key="orders.csv", Body=b"keep me")
+    route53 = aws("route53")
+    zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{APP['dns_zone']}.")
+    route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
+        {"Action": "CREATE", "ResourceRecordSet": {"Name": f"{name}.{APP['dns_zone']}.", "Type": "TXT", "TTL": 60,
+                                                   "ResourceRecords": [{"Value": '"owner=ops operation=failover"'}]}}
+        for name in ("_multiregion-dr-lock", "_multiregion-dr-last")]})
 
     run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr
     assert set(run.stats) == set(REGIONS)
-    assert leftovers(aws) == []
+    kept = leftovers(aws)
+    assert sorted(item for item in kept if "KMS" not in item) == [f"S3 bucket {NAME}-data-us-west-2"], kept
+    for region in REGIONS:  # the keys stay usable: the final snapshot and backups need them
+        assert f"{region} KMS alias alias/{NAME}-data" in kept
+        assert aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]["KeyState"] == "Enabled"
+    messages = debug_messages(run)
+    assert f"Bucket {NAME}-data-us-west-2 kept: it holds objects" in messages and "teardown_delete_keys=true" in messages
+    assert aws("s3", "us-west-2").get_object(Bucket=f"{NAME}-data-us-west-2", Key="orders.csv")["Body"].read() == b"keep me"
+    # the zone it created went, after its records and the lock's
+    assert route53.list_hosted_zones()["HostedZones"] == []
     # The primary database leaves a final snapshot by default (rds_skip_final_snapshot: false).
     snapshots = aws("rds", HOME).describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]
     assert [s["DBSnapshotIdentifier"] for s in snapshots if s["DBSnapshotIdentifier"].startswith(f"{NAME}-db-final-")], snapshots
 
-    run = playbook("playbooks/teardown.yml", extravars={"teardown_confirm": NAME}, inventory=INVENTORY)
+    # a zone the user made (untagged) with the user's own record stays; the flags empty the bucket and schedule the keys
+    user_zone = route53.create_hosted_zone(Name=APP["dns_zone"], CallerReference="the-user")["HostedZone"]["Id"]
+    route53.change_resource_record_sets(HostedZoneId=user_zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"www.{APP['dns_zone']}.", "Type": "A", "TTL": 60, "ResourceRecords": [{"Value": "192.0.2.10"}]}}]})
+    flags = {"teardown_confirm": NAME, "teardown_empty_buckets": True, "teardown_delete_keys": True}
+    run = playbook("playbooks/teardown.yml", extravars=flags, inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr
+    assert leftovers(aws) == [f"hosted zone {APP['dns_zone']}. with 3 records"]  # SOA, NS and the user's www
+    assert "kept: it is not tagged" in debug_messages(run)
+    for region in REGIONS:
+        key = aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]
+        assert key["KeyState"] in GONE_KEY_STATES
+        if key["KeyState"] == "PendingDeletion":
+            days = (key["DeletionDate"] - key["CreationDate"]).total_seconds() / 86400
+            assert 29.9 < days < 30.1 + 1, key  # the longest window (the key was made moments ago)
+
+    run = playbook("playbooks/teardown.yml", extravars=flags, inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr
     assert run.changed() == 0, [(host, name) for host in run.stats for name, result in run.results(host) if result.get("changed")]
 

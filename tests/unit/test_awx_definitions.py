@@ -43,7 +43,7 @@ def test_with_aws_keys_the_credential_is_created_and_fits(objects):
     keyed = awx_checks.render(extravars={"awx_aws_access_key_id": "AKIAEXAMPLE", "awx_aws_secret_access_key": "secret"})
     assert objects["credential"] == [], "without keys the templates only reference an existing credential"
     [credential] = keyed["credential"]
-    assert credential["credential_type"] == "Amazon Web Services" and credential["inputs"] == {"username": "AKIAEXAMPLE", "password": "secret"}
+    assert credential["credential_type"] == "Amazon Web Services" and credential["inputs"] == {"username": "<hidden>", "password": "<hidden>"}  # never shown
     assert credential["name"] in {name for t in keyed["job_template"] for name in t["credentials"]}
     assert awx_checks.check(keyed) == []
 

@@ -9,17 +9,18 @@ import sys
 import time
 from pathlib import Path
 
-from . import DEFAULT_HOST, DEFAULT_PORT
+from . import DEFAULT_HOST, DEFAULT_PORT, security
 from .control import Control, SimError
 
 
 def state_dir(args):
-    base = args.state_dir or os.environ.get("REGIONSIM_STATE_DIR")
-    if not base:
-        base = Path(os.environ.get("XDG_STATE_HOME", Path.home() / ".local" / "state")) / "regionsim"
-    path = Path(base)
+    path = Path(args.state_dir) if args.state_dir else security.default_state_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def client(args):
+    return Control(endpoint(args), state_dir=state_dir(args))
 
 
 def endpoint(args):
@@ -27,7 +28,7 @@ def endpoint(args):
 
 
 def call(args, method, command, payload=None, timeout=10):
-    return Control(endpoint(args)).call(method, command, payload, timeout)
+    return client(args).call(method, command, payload, timeout)
 
 
 def running(args):
@@ -49,7 +50,7 @@ def cmd_start(args):
     log_path = state_dir(args) / f"regionsim-{args.port}.log"
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "regionsim.server", "--host", args.host, "--port", str(args.port)],
+            [sys.executable, "-m", "regionsim.server", "--host", args.host, "--port", str(args.port), "--state-dir", str(state_dir(args))],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -84,6 +85,7 @@ def cmd_stop(args):
     except ProcessLookupError:
         pass
     path.unlink(missing_ok=True)
+    security.token_file(state_dir(args), args.port).unlink(missing_ok=True)
     print(f"regionsim stopped (pid {pid})")
     return 0
 
@@ -180,7 +182,7 @@ def cmd_log(args):
 
 
 def cmd_snapshot(args):
-    control = Control(endpoint(args))
+    control = client(args)
     if args.file and args.action not in ("save", "load"):
         raise SimError("--file goes with snapshot save or load")
     if args.action == "list":

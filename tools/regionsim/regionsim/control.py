@@ -5,20 +5,25 @@ import os
 import urllib.error
 import urllib.request
 
+from . import security
+
 
 class SimError(Exception):
     pass
 
 
 class Control:
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, token=None, state_dir=None):
+        """token: the simulator's (default: found as security.token_for() finds it, in state_dir or the default)."""
         self.endpoint = endpoint.rstrip("/")
+        self.token = token or security.token_for(self.endpoint, state_dir)
 
     def call(self, method, command, payload=None, timeout=30):
         data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(
-            f"{self.endpoint}/_regionsim/{command}", data=data, method=method, headers={"Content-Type": "application/json"}
-        )
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers[security.TOKEN_HEADER] = self.token
+        request = urllib.request.Request(f"{self.endpoint}/_regionsim/{command}", data=data, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=timeout) as response:
                 return json.loads(response.read() or b"null")

@@ -2,10 +2,11 @@
 
 import argparse
 import logging
+import os
 import sys
 import threading
 
-from . import DEFAULT_HOST, DEFAULT_PORT
+from . import DEFAULT_HOST, DEFAULT_PORT, security
 
 
 def build_app():
@@ -24,20 +25,31 @@ def build_app():
     return RegionSimMiddleware(DomainDispatcherApplication(create_backend_app), reset_backends)
 
 
-def make_server(host=DEFAULT_HOST, port=DEFAULT_PORT):
+def make_server(host=DEFAULT_HOST, port=DEFAULT_PORT, allow_remote=False, require_token=False, state_dir=None, snapshot_dirs=()):
+    """A werkzeug server (not started); its control API guarded (security.py): server.regionsim_token is the
+    token, also written to state_dir when given; snapshot files only in state_dir and snapshot_dirs."""
     from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server as werkzeug_make_server
 
+    security.check_listen_host(host, allow_remote)
+    token = security.new_token()
+    app = security.ControlGuard(build_app(), token, require_token or not security.is_loopback(host), (state_dir, *snapshot_dirs))
     # one line per request drowns test and CI output; `regionsim log` keeps the requests
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return werkzeug_make_server(host, port, build_app(), threaded=True, request_handler=MotoRequestHandler)
+    server = werkzeug_make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.regionsim_token = token
+    if state_dir:
+        security.write_token(state_dir, server.server_address[1], token)
+    return server
 
 
 class ThreadedRegionSim:
     """The simulator in a thread of the calling process (for tests): start(), endpoint, stop()."""
 
-    def __init__(self, host=DEFAULT_HOST, port=0):
-        self._server = make_server(host, port)
+    def __init__(self, host=DEFAULT_HOST, port=0, snapshot_dir=None, **options):
+        self._server = make_server(host, port, snapshot_dirs=(snapshot_dir,), **options)
+        # Control(endpoint) in this process finds the token without a file
+        security.register_local(self._server.server_address[1], self._server.regionsim_token)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
@@ -52,14 +64,26 @@ class ThreadedRegionSim:
     def stop(self):
         self._server.shutdown()
         self._thread.join()
+        security.forget_local(self._server.server_address[1])
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m regionsim.server")
     parser.add_argument("--host", default=DEFAULT_HOST)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
+    parser.add_argument("--state-dir", default=str(security.default_state_dir()), help="where the token file goes; snapshot files may be here")
+    parser.add_argument("--snapshot-dir", action="append", default=[d for d in [os.environ.get("REGIONSIM_SNAPSHOT_DIR")] if d],
+                        help="another folder snapshot files may be read from and written to (repeatable)")
+    parser.add_argument("--allow-remote", action="store_true", default=os.environ.get("REGIONSIM_ALLOW_REMOTE") == "1",
+                        help="listen on a non-loopback address (the token is then required)")
+    parser.add_argument("--require-token", action="store_true", default=os.environ.get("REGIONSIM_REQUIRE_TOKEN") == "1",
+                        help="require the token on loopback too")
     args = parser.parse_args(argv)
-    server = make_server(args.host, args.port)
+    try:
+        server = make_server(args.host, args.port, args.allow_remote, args.require_token, args.state_dir, args.snapshot_dir)
+    except ValueError as exc:
+        print(f"regionsim: {exc}", file=sys.stderr)
+        return 2
     print(f"regionsim listening on http://{args.host}:{args.port}", flush=True)
     try:
         server.serve_forever()

@@ -13,6 +13,7 @@ import copy
 import copyreg
 import functools
 import importlib
+import inspect
 import io
 import os
 import pickle
@@ -133,9 +134,60 @@ def _private_key(der):
     return serialization.load_der_private_key(der, password=None)
 
 
+# What a snapshot file may name besides moto's and regionsim's own classes: the standard types moto's models
+# hold and the few callables the writer uses to rebuild objects. Anything else (os.system, builtins.eval,
+# subprocess.Popen, a module's function) is refused: a snapshot file is data, never code.
+_STANDARD = {
+    "builtins": {"set", "frozenset", "bytearray", "bytes", "complex", "slice", "range", "object", "dict", "list",
+                 "tuple", "str", "int", "float", "bool", "type", "NoneType"},
+    "collections": {"OrderedDict", "defaultdict", "deque", "Counter"},
+    "datetime": {"datetime", "date", "time", "timedelta", "timezone", "tzinfo"},
+    "decimal": {"Decimal"},
+    "uuid": {"UUID", "SafeUUID"},
+    "ipaddress": {"IPv4Address", "IPv6Address", "IPv4Network", "IPv6Network", "IPv4Interface", "IPv6Interface"},
+    "copyreg": {"_reconstructor", "__newobj__", "__newobj_ex__"},
+    "functools": {"partial"},
+    "_thread": {"allocate_lock", "RLock", "LockType", "lock"},
+    "threading": {"Lock", "RLock", "_RLock", "Condition", "Event", "Semaphore", "BoundedSemaphore"},
+    "re": {"_compile"},
+    "enum": {"Enum"},
+    "dateutil.tz.tz": {"tzutc", "tzlocal", "tzoffset"},
+    "regionsim.snapshot": {"_private_key", "_new_defaultdict"},
+}
+# packages whose classes (defined there, not imported) a snapshot holds: moto's models, the patches' state
+_OWN_PACKAGES = ("moto.", "regionsim.")
+
+
+def _own_method(obj, name):
+    """What builtins.getattr may give in a snapshot file: a bound method of a moto or regionsim object (moto keeps
+    some as attributes, e.g. filter tables); never a dunder attribute, a module global or any other value."""
+    owner = obj if isinstance(obj, type) else type(obj)
+    if isinstance(name, str) and not name.startswith("__") and owner.__module__.startswith(_OWN_PACKAGES):
+        found = getattr(obj, name, None)
+        if inspect.ismethod(found) and found.__self__ is obj:
+            return found
+    raise pickle.UnpicklingError(f"getattr({owner.__qualname__}, {name!r}) is not a method of a moto object: refused")
+
+
 class _Unpickler(pickle.Unpickler):
+    def find_class(self, module, name):
+        if (module, name) == ("builtins", "getattr"):
+            return _own_method
+        if name in _STANDARD.get(module, ()):
+            return super().find_class(module, name)
+        if module.startswith(_OWN_PACKAGES):
+            found = super().find_class(module, name)
+            # a class of that package (a nested one too), not a function or something it imported
+            if isinstance(found, type) and found.__module__ == module and found.__qualname__ == name and "<" not in name:
+                return found
+        raise pickle.UnpicklingError(f"{module}.{name} is not something a regionsim snapshot holds: refused")
+
     def persistent_load(self, pid):
-        backend_dict = getattr(importlib.import_module(pid[0]), pid[1])
+        if not (isinstance(pid, tuple) and len(pid) in (2, 3) and str(pid[0]).startswith("moto.")):
+            raise pickle.UnpicklingError(f"unexpected reference {pid!r} in a snapshot file: refused")
+        backend_dict = getattr(importlib.import_module(pid[0]), pid[1], None)
+        if not isinstance(backend_dict, BackendDict):
+            raise pickle.UnpicklingError(f"{pid[0]}.{pid[1]} is not a moto BackendDict: refused")
         return backend_dict[pid[2]] if len(pid) == 3 else backend_dict
 
 

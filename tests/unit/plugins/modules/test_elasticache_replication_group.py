@@ -97,3 +97,17 @@ def test_unreadable_cache_cluster_skips_what_lives_there():
     unknown = current(readable=False)
     assert unknown["security_group_ids"] is None and unknown["engine_version"] is None
     assert compare(params(security_group_ids=["sg-9"], engine_version="6.2", cache_subnet_group="other"), unknown) == ({}, None, [])
+
+
+def test_auth_token_rules_never_name_the_token():
+    token = "x" * 20
+    assert validate(params(auth_token=token)) == []
+    errors = " | ".join(validate(params(auth_token="short@/", transit_encryption=False)))
+    assert "auth_token needs transit_encryption=true" in errors and "16 to 128 printable ASCII characters" in errors
+    assert "short@/" not in errors
+    joining = validate(params(auth_token=token, global_replication_group_id="ldgnf-shop-redis", node_type=None, engine_version=None))
+    assert any("a secondary uses its primary's AUTH token" in e for e in joining) and token not in " ".join(joining)
+    assert planned(params(auth_token=token), "us-east-1")["auth_token_enabled"] is True
+    # AWS never shows a token: an existing group without AUTH is drift, one with AUTH is not
+    assert [d["option"] for d in compare(params(auth_token=token), current())[2]] == ["auth_token"]
+    assert compare(params(auth_token=token), current({"AuthTokenEnabled": True}))[2] == []
