@@ -15,9 +15,13 @@ export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # worker a contiguous chunk, all the slow tests to one): the slowest first (tests/conftest.py), then whoever is free.
 PYTEST_ARGS ?= -n 2 --maxschedchunk 1 --durations=15
 
-.PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
+.PHONY: setup servers test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
 
-setup: $(STAMP) $(COLLECTION_LINK)
+setup: $(STAMP) $(COLLECTION_LINK) servers
+
+# MariaDB and Redis behind regionsim's data plane: apt-get as root when missing, else a message naming the packages.
+servers:
+	@bash tools/setup-servers.sh
 
 $(STAMP): requirements-dev.txt constraints.txt tools/regionsim/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
