@@ -203,6 +203,8 @@ class DataPlane:
         # the template data folder stays: the next server starts from a copy of it
         with self.lock:
             served, self.served = list(self.served.values()), {}
+            for item in served:  # all shut down at once: `regionsim stop` gives the simulator 10 s
+                item.server.terminate()
             for item in served:
                 item.close()
 

@@ -90,6 +90,11 @@ class Server:
         self.port = free_port()
         self.process = None
 
+    def terminate(self):
+        """Ask the server to shut down (stop() waits for it)."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+
     def stop(self, remove=True):
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
