@@ -15,9 +15,13 @@ export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # worker a contiguous chunk, all the slow tests to one): the slowest first (tests/conftest.py), then whoever is free.
 PYTEST_ARGS ?= -n 2 --maxschedchunk 1 --durations=15
 
-.PHONY: setup test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
+.PHONY: setup servers test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
 
-setup: $(STAMP) $(COLLECTION_LINK)
+setup: $(STAMP) $(COLLECTION_LINK) servers
+
+# MariaDB and Redis behind regionsim's data plane: apt-get as root when missing, else a message naming the packages.
+servers:
+	@bash tools/setup-servers.sh
 
 $(STAMP): requirements-dev.txt constraints.txt tools/regionsim/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,7 +36,7 @@ $(COLLECTION_LINK):
 
 test: setup
 	$(MAKE) --no-print-directory sanity lint
-	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests
+	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests examples/app/tests
 
 unit: setup
 	$(BIN)/pytest $(PYTEST_ARGS) tests/unit
@@ -53,7 +57,7 @@ $(GET_PIP): tools/get_pip_standin.py
 sanity: setup $(GET_PIP)
 	@set -e; tmp=$$(mktemp -d); trap 'rm -rf $$tmp' EXIT; \
 	dest=$$tmp/ansible_collections/multiregion/dr; mkdir -p $$dest; \
-	git ls-files -co --exclude-standard | grep -v -E '^(tools|benchmarks|\.ci)/' | tar -cf - -T - | tar -xf - -C $$dest; \
+	git ls-files -co --exclude-standard | grep -v -E '^(tools|benchmarks|examples|\.ci)/' | tar -cf - -T - | tar -xf - -C $$dest; \
 	ln -s $(CURDIR)/$(SITE)/ansible_collections/amazon $$tmp/ansible_collections/amazon; \
 	ln -s $(CURDIR)/$(SITE)/ansible_collections/community $$tmp/ansible_collections/community; \
 	cd $$dest && ansible-test sanity --local --python 3.11 --color no $(SANITY_ARGS)

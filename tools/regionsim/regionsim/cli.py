@@ -48,9 +48,11 @@ def cmd_start(args):
         print(f"regionsim already running at {endpoint(args)}")
         return 0
     log_path = state_dir(args) / f"regionsim-{args.port}.log"
+    data_plane = ["--no-data-plane"] if args.no_data_plane else ["--data-dir", str(state_dir(args) / f"dataplane-{args.port}")]
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "regionsim.server", "--host", args.host, "--port", str(args.port), "--state-dir", str(state_dir(args))],
+            [sys.executable, "-m", "regionsim.server", "--host", args.host, "--port", str(args.port), "--state-dir", str(state_dir(args)),
+             *data_plane],
             stdout=log,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -202,6 +204,20 @@ def cmd_snapshot(args):
     return 0
 
 
+def cmd_replication(args):
+    if args.action == "delay" and args.seconds is None:
+        raise SimError("replication delay needs SECONDS")
+    served = Control(endpoint(args)).replication(args.action, args.resource, args.region, args.seconds)
+    print(f"{served['region']}/{served['name']}: replication {args.action}"
+          f"{' ' + str(served['delay']) + ' s' if args.action == 'delay' else ''} (source {served['source']})")
+    return 0
+
+
+def cmd_data_plane(args):
+    print(json.dumps(Control(endpoint(args)).data_plane(), indent=2))
+    return 0
+
+
 def cmd_durations(args):
     print(json.dumps(call(args, "GET", "durations"), indent=2))
     return 0
@@ -213,7 +229,10 @@ def parser():
     p.add_argument("--port", type=int, default=int(os.environ.get("REGIONSIM_PORT", DEFAULT_PORT)))
     p.add_argument("--state-dir", help="pid and log folder (default $REGIONSIM_STATE_DIR or ~/.local/state/regionsim)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("start", help="start in the background (a no-op when running)").set_defaults(func=cmd_start)
+    s = sub.add_parser("start", help="start in the background (a no-op when running)")
+    s.add_argument("--no-data-plane", action="store_true", default=os.environ.get("REGIONSIM_DATA_PLANE", "1") in ("0", "false", "no", "off"),
+                   help="no real MariaDB/Redis servers behind RDS/ElastiCache (also REGIONSIM_DATA_PLANE=0)")
+    s.set_defaults(func=cmd_start)
     sub.add_parser("stop", help="stop the background simulator").set_defaults(func=cmd_stop)
     s = sub.add_parser("status", help="regions up or down, faults, latency model")
     s.add_argument("--json", action="store_true")
@@ -254,6 +273,13 @@ def parser():
     s.add_argument("--clear", action="store_true")
     s.set_defaults(func=cmd_log)
     sub.add_parser("durations", help="the latency model's table").set_defaults(func=cmd_durations)
+    s = sub.add_parser("replication", help="data plane: delay (MASTER_DELAY), stop or start an RDS read replica's replication")
+    s.add_argument("action", choices=["delay", "stop", "start"])
+    s.add_argument("resource", help="the read replica's DB instance identifier")
+    s.add_argument("seconds", nargs="?", type=float, help="delay: how many seconds the replica stays behind its source")
+    s.add_argument("--region", help="the replica's region (when the identifier is in several)")
+    s.set_defaults(func=cmd_replication)
+    sub.add_parser("data-plane", help="the data plane's servers as JSON (address, port, source, read_only)").set_defaults(func=cmd_data_plane)
     s = sub.add_parser("snapshot", help="save every resource under a name, load it back (resets the rest), list, delete")
     s.add_argument("action", choices=["save", "load", "list", "delete"])
     s.add_argument("name", nargs="?", help="the snapshot's name (delete without one: every snapshot)")

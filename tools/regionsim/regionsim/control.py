@@ -74,6 +74,14 @@ class Control:
     def durations(self):
         return self.call("GET", "durations")
 
+    def data_plane(self):
+        """The data plane's servers: kind, region, name, address and port (its proxy), source, read_only."""
+        return self.call("GET", "data-plane")
+
+    def replication(self, action, resource, region=None, seconds=None):
+        """Real lag on the data plane: delay (MASTER_DELAY seconds), stop or start an RDS read replica."""
+        return self.call("POST", "replication", {"action": action, "resource": resource, "region": region, "seconds": seconds})
+
     def reset(self):
         return self.call("POST", "reset", {})
 

@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from . import protocol, snapshot, timeline
+from . import dataplane, protocol, snapshot, timeline
 from .state import GLOBAL_SERVICES, STATE
 
 CONTROL_PREFIX = "/_regionsim/"
@@ -104,6 +104,8 @@ class RegionSimMiddleware:
                 return _json(start_response, "200 OK", snapshot.save(args.get("name"), args.get("path")))
             if command == "snapshots/load" and method == "POST":
                 return _json(start_response, "200 OK", snapshot.load(args.get("name"), self.reset, args.get("path")))
+            if command in ("data-plane", "replication"):
+                return _json(start_response, "200 OK", dataplane.control(command, method, args))
             if command == "snapshots" and method == "DELETE":
                 snapshot.delete(args.get("name"))
                 return _json(start_response, "200 OK", {"snapshots": snapshot.names()})
@@ -199,6 +201,7 @@ class RegionSimMiddleware:
             return self.app(environ, capture)
         finally:
             finish(captured.get("status", 500))
+            dataplane.after_request(service)
 
     @staticmethod
     def send_error(environ, start_response, body, code, message, status):

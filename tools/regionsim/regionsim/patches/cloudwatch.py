@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from moto.cloudwatch import models as cw_models
 from moto.cloudwatch.exceptions import ValidationError
 
+from .. import dataplane
 from ..state import STATE
 
 PERIOD = 60  # AWS publishes these metrics once a minute (standard resolution)
@@ -66,7 +67,7 @@ def _rds_replica(account_id, region, dims):
     if instance is None or not instance.is_replica or not instance.source_db_instance_identifier or instance.status == "creating":
         return None
     source_region = _arn_region(instance.source_db_instance_identifier, region)
-    lag = STATE.lag_for(region, "rds", instance.db_instance_identifier)
+    lag = dataplane.lag(instance, STATE.lag_for(region, "rds", instance.db_instance_identifier))
     return _epoch(instance.instance_create_time), lag, source_region, 1, -1
 
 
@@ -111,7 +112,9 @@ def _elasticache_secondary(account_id, region, dims):
                 primary_region = other_region
     if primary_region is None:
         return None
-    lag = STATE.lag_for(region, "elasticache", group.replication_group_id)
+    lag = dataplane.lag(group, STATE.lag_for(region, "elasticache", group.replication_group_id))
+    if lag is None:  # the data plane's secondary has lost its primary
+        return None
     return _epoch(group.replication_group_create_time), lag, primary_region, 1, None
 
 

@@ -1,0 +1,129 @@
+"""Writes to the writer, reads from this region's replica, read-your-writes, and the design's custom metrics."""
+
+import time
+
+import pymysql
+
+from . import config as app_config
+
+TABLE = "writes"
+SCHEMA = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, written_at DOUBLE NOT NULL, region VARCHAR(32) NOT NULL)"
+
+
+class WriteError(Exception):
+    """A write was not acknowledged (the caller must treat it as not done)."""
+
+
+class App:
+    """The application's data access. load_config() is called again after a failed write (a failover moves the writer)."""
+
+    def __init__(self, load_config, user, password, database, cloudwatch=None, connect_timeout=2):
+        self.load_config = load_config
+        self.user, self.password, self.database = user, password, database
+        self.cloudwatch = cloudwatch
+        self.connect_timeout = connect_timeout
+        self.config = load_config()
+        self._writer = None
+
+    # connections --------------------------------------------------------------------------
+    def _connect(self, endpoint):
+        return pymysql.connect(host=endpoint.host, port=endpoint.port, user=self.user, password=self.password,
+                               database=self.database, autocommit=True, connect_timeout=self.connect_timeout,
+                               read_timeout=5, write_timeout=5)
+
+    def writer(self):
+        if self._writer is None:
+            self._writer = self._connect(self.config.writer)
+            with self._writer.cursor() as cursor:
+                cursor.execute(SCHEMA)
+        return self._writer
+
+    def _drop_writer(self):
+        if self._writer is not None:
+            try:
+                self._writer.close()
+            except pymysql.err.Error:
+                pass
+        self._writer = None
+
+    # operations -------------------------------------------------------------------------------
+    def write(self, seq):
+        """Insert row seq on the writer; returns the write's GTID once the writer acknowledged it."""
+        started = time.monotonic()
+        try:
+            with self.writer().cursor() as cursor:
+                cursor.execute(f"INSERT INTO {TABLE} (seq, written_at, region) VALUES (%s, %s, %s)",
+                               (seq, time.time(), self.config.region))
+                cursor.execute("SELECT @@last_gtid")
+                gtid = cursor.fetchone()[0]
+        except pymysql.err.Error as exc:
+            self._failed("write", exc)
+            self._drop_writer()
+            self._reload()
+            raise WriteError(f"write {seq} to {self.config.writer} failed: {exc}") from exc
+        self._metric("OperationLatency", (time.monotonic() - started) * 1000, "Milliseconds", Operation="write")
+        return gtid
+
+    def read(self, seq, after_gtid=None, timeout=5.0):
+        """Row seq from this region's replica; with after_gtid, first wait until the replica applied that write
+        (read-your-writes); raises TimeoutError when it has not within timeout."""
+        started = time.monotonic()
+        try:
+            with self._connect(self.config.reader) as connection, connection.cursor() as cursor:
+                if after_gtid:
+                    cursor.execute("SELECT MASTER_GTID_WAIT(%s, %s)", (after_gtid, timeout))
+                    if cursor.fetchone()[0] != 0:
+                        self._failed("read", TimeoutError(), "ReplicationTimeout")
+                        raise TimeoutError(f"{self.config.reader} did not apply {after_gtid} within {timeout} s")
+                cursor.execute(f"SELECT seq, written_at, region FROM {TABLE} WHERE seq = %s", (seq,))
+                row = cursor.fetchone()
+        except pymysql.err.Error as exc:
+            self._failed("read", exc)
+            raise
+        self._metric("OperationLatency", (time.monotonic() - started) * 1000, "Milliseconds", Operation="read")
+        return row
+
+    def replication_lag(self):
+        """Seconds this region's replica is behind (None on the writer itself, -1 when replication is stopped)."""
+        with self._connect(self.config.reader) as connection, connection.cursor(pymysql.cursors.DictCursor) as cursor:
+            cursor.execute("SHOW SLAVE STATUS")
+            status = cursor.fetchone()
+        if not status:
+            return None
+        running = status["Slave_IO_Running"] == "Yes" and status["Slave_SQL_Running"] == "Yes"
+        lag = status["Seconds_Behind_Master"] if running and status["Seconds_Behind_Master"] is not None else -1
+        self._metric("ReplicationLag", lag, "Seconds")
+        return lag
+
+    def can_write(self):
+        try:
+            with self.writer().cursor() as cursor:
+                cursor.execute("SELECT @@read_only")
+                return cursor.fetchone()[0] == 0
+        except pymysql.err.Error:
+            self._drop_writer()
+            return False
+
+    # helpers ------------------------------------------------------------------------------
+    def _reload(self):
+        try:
+            self.config = self.load_config()
+        except Exception:  # keep the last configuration: SSM in this region may be out too
+            pass
+
+    def _failed(self, operation, exc, kind=None):
+        self._metric("ErrorCount", 1, "Count", Operation=operation, ErrorType=kind or type(exc).__name__)
+
+    def _metric(self, name, value, unit, **dimensions):
+        if self.cloudwatch is None:
+            return
+        dims = [{"Name": "Region", "Value": self.config.region}] + [{"Name": k, "Value": v} for k, v in dimensions.items()]
+        try:
+            self.cloudwatch.put_metric_data(Namespace=f"{self.config.app}/MultiRegion",
+                                            MetricData=[{"MetricName": name, "Dimensions": dims, "Value": value, "Unit": unit}])
+        except Exception:  # metrics never stop the application
+            pass
+
+
+def config_loader(ssm, app):
+    return lambda: app_config.load(ssm, app)
