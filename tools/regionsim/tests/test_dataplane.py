@@ -83,14 +83,14 @@ def write_refused(rds, name, value):
     return err.value.args[0] == READ_ONLY_ERROR
 
 
-def replica_lag(client, name="app-db-replica"):
+def replica_lag(client, name="app-db-replica", stat="Minimum"):
     now = datetime.now(timezone.utc)
     answer = client("cloudwatch", WEST).get_metric_statistics(
         Namespace="AWS/RDS", MetricName="ReplicaLag", Dimensions=[{"Name": "DBInstanceIdentifier", "Value": name}],
-        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(seconds=1), Period=60, Statistics=["Minimum"],
+        StartTime=now - timedelta(minutes=5), EndTime=now + timedelta(seconds=1), Period=60, Statistics=[stat],
     )
     points = sorted(answer["Datapoints"], key=lambda p: p["Timestamp"])
-    return points[-1]["Minimum"] if points else None
+    return points[-1][stat] if points else None
 
 
 def test_replica_is_a_real_replica_fenced_by_read_only_with_its_real_lag(sim, client, mysql_pair):
@@ -132,8 +132,9 @@ def test_outage_cuts_clients_and_replication_promotion_and_restore(sim, client, 
     with pytest.raises(pymysql.err.OperationalError):  # and a new one refused
         pymysql.connect(host=host, port=port, user=USER, password=PASSWORD, connect_timeout=3)
     # the replica's IO thread lost its source: ReplicaLag -1
-    wait_for(lambda: dataplane.lag(dataplane_resource(WEST, "app-db-replica"), None) == -1, what="the replica to lose its source")
+    wait_for(lambda: served("app-db-replica").server.lag() == -1, what="the replica to lose its source")
     assert replica_lag(client) == -1
+    assert replica_lag(client, stat="Maximum") == 0  # the lag measured before the outage: the RPO gate can read it
     west.promote_read_replica(DBInstanceIdentifier="app-db-replica")
     with connect(west, "app-db-replica") as connection:
         execute(connection, "INSERT INTO t VALUES (10)")
@@ -146,10 +147,8 @@ def test_outage_cuts_clients_and_replication_promotion_and_restore(sim, client, 
     assert rows(west, "app-db-replica") == [1, 10]
 
 
-def dataplane_resource(region, name):
-    from moto.rds.models import rds_backends
-
-    return rds_backends["123456789012"][region].databases[name]
+def served(name):
+    return next(s for s in dataplane.PLANE.served.values() if s.name == name)
 
 
 def test_redis_global_datastore_replicates_and_fails_over(data_plane, sim, client):

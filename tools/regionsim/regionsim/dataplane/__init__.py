@@ -49,7 +49,7 @@ def disable():
     global PLANE
     plane, PLANE = PLANE, None
     if plane is not None:
-        plane.reset()
+        plane.close()
         shutil.rmtree(plane.root, ignore_errors=True)
 
 

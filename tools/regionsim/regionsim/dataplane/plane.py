@@ -12,6 +12,7 @@ from .servers import MariaDB, Redis
 RDS_ENGINES = ("mysql", "mariadb")
 REDIS_ENGINES = ("redis", "valkey")
 HOST = "127.0.0.1"
+SAMPLE_EVERY = 1.0  # s: how often a replica's lag is measured, so the lag before a stop is known after it
 
 
 class Served:
@@ -27,6 +28,7 @@ class Served:
         self.read_only = None
         self.delay = 0
         self.password = None
+        self.last_lag = None  # the last lag measured while replication ran
 
     def close(self):
         for proxy in (self.proxy, self.link):
@@ -53,6 +55,8 @@ class DataPlane:
         self.lock = threading.RLock()
         self.served = {}  # id(moto object) -> Served
         self._ids = itertools.count(1)
+        self.closed = threading.Event()
+        threading.Thread(target=self._sample, name="regionsim-dataplane-lag", daemon=True).start()
 
     # reconciliation -------------------------------------------------------------------------
     def reconcile(self):
@@ -161,15 +165,35 @@ class DataPlane:
         return (HOST, served.proxy.port) if served is not None and served.resource is resource else None
 
     def lag(self, resource, fallback):
+        """The replica's lag now; once its replication stopped because its source's region is out, the last lag
+        measured before (CloudWatch's history shows that before the outage and the stop after it: RDS -1,
+        ElastiCache nothing). A stop without an outage reads -1 (RDS) or no datapoint (ElastiCache)."""
         with self.lock:
             served = self.served.get(id(resource))
-            if served is None or served.resource is not resource:
+            if served is None or served.resource is not resource or served.source is None:
                 return fallback
-            if served.kind == "rds":
-                return served.server.lag() if served.source is not None else fallback
-            if served.source is None:
-                return fallback
-            return _redis_lag(served)
+            value = self._measure(served)
+            if value is not None and value >= 0:
+                return value
+            if served.source.region in STATE.outages or served.region in STATE.outages:
+                return served.last_lag if served.last_lag is not None else value
+            return value
+
+    def _measure(self, served):
+        value = served.server.lag() if served.kind == "rds" else _redis_lag(served)
+        if value is not None and value >= 0:
+            served.last_lag = value
+        return value
+
+    def _sample(self):
+        while not self.closed.wait(SAMPLE_EVERY):
+            with self.lock:
+                for served in list(self.served.values()):
+                    if served.source is not None and not (served.source.region in STATE.outages or served.region in STATE.outages):
+                        try:
+                            self._measure(served)
+                        except Exception:  # a server going away between two samples
+                            pass
 
     def describe(self):
         with self.lock:
@@ -199,6 +223,10 @@ class DataPlane:
             return served.view()
 
     # teardown -----------------------------------------------------------------------------------
+    def close(self):
+        self.closed.set()
+        self.reset()
+
     def reset(self):
         # the template data folder stays: the next server starts from a copy of it
         with self.lock:
