@@ -298,6 +298,10 @@ def run_wait(module, result, describe, done, what, status_of, always=False):
 
 
 # RDS read replicas ------------------------------------------------------------------------------------
+WRITABLE = ("available", "backing-up")
+NOT_A_REPLICA = "is not a read replica"  # InvalidDBInstanceState of PromoteReadReplica on a standalone instance
+
+
 class RdsPromotion:
     def __init__(self, module, result):
         self.module, self.result = module, result
@@ -315,8 +319,10 @@ class RdsPromotion:
 
     @staticmethod
     def promoted(instance):
+        # A promotion that turns backups on takes a first full backup: the instance is standalone and writable
+        # while backing-up, which can last long (AWS: complete a backup before promoting).
         return (
-            instance["DBInstanceStatus"] == "available"
+            instance["DBInstanceStatus"] in WRITABLE
             and not instance.get("ReadReplicaSourceDBInstanceIdentifier")
             and not instance.get("StatusInfos")
         )
@@ -368,6 +374,9 @@ class RdsPromotion:
             raise
         result["topology_before"] = {"source": None, "target": self.target_view(instance)}
 
+        if self.promoted(instance) and instance["DBInstanceStatus"] != "available":
+            return self.finish(instance, f"{self.identifier} in {self.region} is already a standalone instance "
+                               f"({instance['DBInstanceStatus']}, writable): nothing to promote", False)
         if instance["DBInstanceStatus"] != "available":
             # an earlier run's promotion (or the replica's creation) is still under way: wait for it, then decide
             result["resumed"] = True
@@ -434,9 +443,10 @@ class RdsPromotion:
         try:
             self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
         except botocore.exceptions.ClientError as exc:
-            if error_code(exc) != "InvalidDBInstanceState":
+            # only "not a read replica" means promoted in the meantime (by someone else): any other state error fails
+            if error_code(exc) != "InvalidDBInstanceState" or NOT_A_REPLICA not in str(exc):
                 raise
-            result["resumed"] = True  # promoted in the meantime by someone else: wait for it
+            result["resumed"] = True
         instance = self.wait_promoted() or self.describe()
         return self.finish(instance, f"promoted {self.identifier} in {self.region} ({mode})", True)
 
