@@ -254,7 +254,8 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
         params = aws("ssm", region).get_parameters_by_path(Path="/shop/config/", Recursive=True)["Parameters"]
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in params}
         assert values.get("active_region") == HOME, (region, values)
-        assert values.get("bucket") == f"{NAME}-data-{region}", (region, values)
+        # bucket names are global across accounts: the default prefix carries the application's DNS zone
+        assert values.get("bucket") == f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}", (region, values)
 
     # data services (test_roles_data.py checks them in detail): a global table, a bucket per region, one distribution
     for region in REGIONS:

@@ -23,7 +23,8 @@ EXTRAVARS = {"cdn_origin_domain_names": ORIGINS, "cdn_standby_domain_name": STAN
 
 
 def bucket(region):
-    return f"{NAME}-data-{region}"
+    # bucket names are global across accounts: the default prefix carries the application's DNS zone
+    return f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}"
 
 
 def region_keys(aws):
