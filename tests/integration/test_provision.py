@@ -265,6 +265,19 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
     assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
 
 
+def test_health_checks_follow_the_alb_listener(provisioned, aws):
+    """inventories/local sets no asg_certificate_arn: the ALBs listen on HTTP :80 only, and so must the Route 53
+    health checks, or they fail in every region (regionsim, like Route 53, cannot reach an unserved port)."""
+    r53 = aws("route53")
+    checks = r53.list_health_checks()["HealthChecks"]
+    assert len(checks) == 3
+    for check in checks:
+        config = check["HealthCheckConfig"]
+        assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTP", 80, "/health"), config
+        observations = r53.get_health_check_status(HealthCheckId=check["Id"])["HealthCheckObservations"]
+        assert all(o["StatusReport"]["Status"].startswith("Success") for o in observations), observations
+
+
 @pytest.mark.slow(450)
 def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playbook):
     again = playbook("playbooks/provision.yml", inventory=INVENTORY)
