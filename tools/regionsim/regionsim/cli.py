@@ -95,7 +95,9 @@ def cmd_status(args):
         return 0
     print(f"regionsim at {endpoint(args)}")
     for region, state in status["regions"].items():
-        extra = f" (since {time.strftime('%H:%M:%S', time.localtime(status['outages'][region]['since']))}, mode {status['outages'][region]['mode']}{', control planes' if status['outages'][region].get('control_planes') else ''})" if state == "down" else ""
+        outage = status["outages"].get(region) or {}
+        planes = ", control planes" if outage.get("control_planes") else ""
+        extra = f" (since {time.strftime('%H:%M:%S', time.localtime(outage['since']))}, mode {outage['mode']}{planes})" if state == "down" else ""
         print(f"  {region:16} {state}{extra}")
     latency = status["latency"]
     print(f"  latency model: {'on, scale ' + str(latency['scale']) if latency['enabled'] else 'off'}"
