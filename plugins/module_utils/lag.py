@@ -25,7 +25,7 @@ METRICS = {
     "aurora": ("AWS/RDS", "AuroraGlobalDBRPOLag", 0.001),
     "elasticache": ("AWS/ElastiCache", "GlobalDatastoreReplicationLag", 1.0),
     "dynamodb": ("AWS/DynamoDB", "ReplicationLatency", 0.001),
-    "s3": ("AWS/S3", "ReplicationLatency", 0.001),
+    "s3": ("AWS/S3", "ReplicationLatency", 1.0),  # seconds (S3 User Guide, replication metrics), unlike DynamoDB's ms
 }
 TYPES = tuple(METRICS)
 # what each type needs beside type/region/id

@@ -131,10 +131,16 @@ def params_status(instance):
     return "/".join([instance["DBInstanceStatus"]] + [g.get("ParameterApplyStatus", "") for g in instance.get("DBParameterGroups", [])])
 
 
+# A promotion that turns backups on takes a first full backup: the instance is standalone and writable while
+# backing-up, which can last long (AWS: complete a backup before promoting).
+WRITABLE_STATUSES = ("available", "backing-up")
+
+
 def promoted(instance):
-    """A promotion has finished: available, no source left and no replication status left."""
+    """A promotion has finished: writable (available or taking its first backup), no source left and no
+    replication status left."""
     return (
-        instance["DBInstanceStatus"] == "available"
+        instance["DBInstanceStatus"] in WRITABLE_STATUSES
         and not instance.get("ReadReplicaSourceDBInstanceIdentifier")
         and not instance.get("StatusInfos")
     )

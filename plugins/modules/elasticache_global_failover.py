@@ -20,7 +20,8 @@ description:
   - An optional lag gate reads C(GlobalDatastoreReplicationLag) (CloudWatch, C(AWS/ElastiCache), published in the
     secondary's region per member cache cluster) and refuses to switch when the target is further behind than
     O(rpo_seconds), unless O(allow_data_loss=true).
-  - With O(wait=true) the module waits until the Global Datastore is C(available) again with the new roles.
+  - With O(wait=true) the module waits until the Global Datastore is C(available) again with the new roles
+    (C(primary-only) when the last secondary was disassociated).
     If a previous run timed out while the Global Datastore was still C(modifying), a rerun waits for that
     operation to finish and then carries on.
 options:
@@ -212,6 +213,8 @@ from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_sta
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
 
 LAG_METRIC = "GlobalDatastoreReplicationLag"
+# No operation running: AWS shows primary-only when no secondary is left (after disassociating the last one).
+SETTLED = ("available", "primary-only")
 
 
 def parse_threshold(value):
@@ -243,7 +246,7 @@ def planned_roles(members, target_region, state):
 
 
 def is_done(group, target_region, state, target_id):
-    if group.get("Status") != "available":
+    if group.get("Status") not in SETTLED:
         return False
     member = member_in(global_members(group), target_region)
     if state == "primary":
@@ -302,12 +305,12 @@ class GlobalFailover:
 
     def settle(self, group):
         """A previous operation still runs (e.g. a timed-out run): wait for it, or say why we cannot act."""
-        if group.get("Status") == "available":
+        if group.get("Status") in SETTLED:
             return group
         if not self.params["wait"] or self.module.check_mode:
             self.fail(f"Global Datastore {self.global_id} is {group.get('Status')!r}, not 'available': another operation "
                       "is in progress; rerun with wait=true, or later")
-        return self.wait_for(lambda g: g.get("Status") == "available", f"Global Datastore {self.global_id} to be available")
+        return self.wait_for(lambda g: g.get("Status") in SETTLED, f"Global Datastore {self.global_id} to be available")
 
     def lag_check(self, target):
         threshold = self.params["rpo_seconds"]

@@ -92,6 +92,8 @@ options:
   at_rest_encryption:
     description:
       - Encrypt data at rest. Set only on creation.
+      - A Global Datastore secondary (O(global_replication_group_id)) takes it from the Global Datastore; a different
+        value is reported in RV(drift).
     type: bool
     default: true
   kms_key_id:
@@ -102,6 +104,8 @@ options:
   transit_encryption:
     description:
       - Encrypt traffic with TLS. Set only on creation.
+      - A Global Datastore secondary (O(global_replication_group_id)) takes it from the Global Datastore; a different
+        value is reported in RV(drift).
     type: bool
     default: true
   auth_token:
@@ -311,6 +315,9 @@ MAX_NODES = 6  # a primary and up to five replicas
 CREATE_ONLY = "set only when the group is created; replace the group to change it"
 # The arguments a plan entry shows (the rest is in the diff).
 PLAN_KEYS = ("ReplicationGroupId", "GlobalReplicationGroupId", "GlobalReplicationGroupIdSuffix", "NewReplicaCount")
+# Statuses of a Global Datastore with no operation running: AWS shows primary-only while it has no secondary
+# (right after creation, and after the last secondary left).
+GLOBAL_SETTLED = ("available", "primary-only")
 VIA_GLOBAL = "belongs to the Global Datastore: change it there (ModifyGlobalReplicationGroup), for all members at once"
 
 
@@ -566,10 +573,10 @@ class ReplicationGroup:
                              lambda g: "deleted" if g is None else g.get("Status"), prefix="global:")
 
     def global_settled(self, global_id, done=None):
-        """Wait until the Global Datastore is available (and done(g), if given); AWS refuses changes before."""
+        """Wait until the Global Datastore is settled (and done(g), if given); AWS refuses changes before."""
         def finished(g):
-            return g is not None and g.get("Status") == "available" and (done is None or done(g))
-        return self.wait_global(global_id, finished, "to be available")
+            return g is not None and g.get("Status") in GLOBAL_SETTLED and (done is None or done(g))
+        return self.wait_global(global_id, finished, "to be available (or primary-only)")
 
     def act(self, action, method, **kwargs):
         self.plan.append({"action": action, **{k: v for k, v in kwargs.items() if k in PLAN_KEYS}})
@@ -589,16 +596,17 @@ class ReplicationGroup:
             NumCacheClusters=p["num_cache_clusters"],
             AutomaticFailoverEnabled=failover,
             MultiAZEnabled=multi_az,
-            AtRestEncryptionEnabled=p["at_rest_encryption"],
-            TransitEncryptionEnabled=p["transit_encryption"],
             Port=p["port"],
         )
         if p["global_replication_group_id"]:
+            # A secondary inherits engine, version, node type, parameter group and encryption from its Global
+            # Datastore; AWS rejects the request if any of them is passed (InvalidParameterCombination).
             args["GlobalReplicationGroupId"] = p["global_replication_group_id"]
         else:
             if not p["node_type"]:
                 self.fail(f"node_type is required to create replication group {self.rg_id} (it is no Global Datastore secondary)")
-            args.update(Engine=p["engine"], CacheNodeType=p["node_type"])
+            args.update(Engine=p["engine"], CacheNodeType=p["node_type"], AtRestEncryptionEnabled=p["at_rest_encryption"],
+                        TransitEncryptionEnabled=p["transit_encryption"])
             if p["engine_version"]:
                 args["EngineVersion"] = p["engine_version"]
         optional = dict(CacheSubnetGroupName=p["cache_subnet_group"], SecurityGroupIds=p["security_group_ids"], KmsKeyId=p["kms_key_id"],
@@ -621,7 +629,7 @@ class ReplicationGroup:
         taken = [m for m in found.get("Members", []) if m["ReplicationGroupRegion"] == self.region]
         if taken:
             self.fail(f"Global Datastore {global_id} already has a member in {self.region}: {taken[0]['ReplicationGroupId']}")
-        if found.get("Status") != "available" and self.params["wait"] and not self.module.check_mode:
+        if found.get("Status") not in GLOBAL_SETTLED and self.params["wait"] and not self.module.check_mode:
             self.global_settled(global_id)
 
     def ensure_global(self, current):
@@ -734,7 +742,7 @@ class ReplicationGroup:
                 self.fail(f"{self.rg_id} is the primary of Global Datastore {global_id}, which still has secondaries in {regions}. "
                           "AWS deletes a Global Datastore only without secondaries: remove them first (state=absent in their "
                           "regions), or fail over to one of them")
-            if found and found.get("Status") != "available" and not self.module.check_mode:
+            if found and found.get("Status") not in GLOBAL_SETTLED and not self.module.check_mode:
                 found = self.global_settled(global_id)
             if role == "PRIMARY":
                 self.act("DeleteGlobalReplicationGroup", "delete_global_replication_group", GlobalReplicationGroupId=global_id,

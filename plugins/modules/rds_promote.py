@@ -291,6 +291,9 @@ def run_wait(module, result, describe, done, what, status_of, always=False):
                         fail=lambda msg: module.fail_json(msg=msg, **result))
 
 
+NOT_A_REPLICA = "is not a read replica"  # InvalidDBInstanceState of PromoteReadReplica on a standalone instance
+
+
 class Promotion:
     """What both kinds share: the target region, its client, and the identifier the option OPTION names."""
     OPTION = None
@@ -329,7 +332,7 @@ class RdsPromotion(Promotion):
     def wait_promoted(self):
         return run_wait(
             self.module, self.result, self.describe, promoted,
-            f"DB instance {self.identifier} in {self.region} to be promoted (available, no source, no replication status)",
+            f"DB instance {self.identifier} in {self.region} to be promoted (available or backing-up, no source, no replication status)",
             lambda i: i["DBInstanceStatus"],
         )
 
@@ -364,6 +367,9 @@ class RdsPromotion(Promotion):
                                         "give the identifier of the read replica in that region")
         result["topology_before"] = {"source": None, "target": self.target_view(instance)}
 
+        if promoted(instance) and instance["DBInstanceStatus"] != "available":
+            return self.finish(instance, f"{self.identifier} in {self.region} is already a standalone instance "
+                               f"({instance['DBInstanceStatus']}, writable): nothing to promote", False)
         if instance["DBInstanceStatus"] != "available":
             # an earlier run's promotion (or the replica's creation) is still under way: wait for it, then decide
             result["resumed"] = True
@@ -430,9 +436,10 @@ class RdsPromotion(Promotion):
         try:
             self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
         except AWS_ERRORS as exc:
-            if error_code(exc) != "InvalidDBInstanceState":
+            # only "not a read replica" means promoted in the meantime (by someone else): any other state error fails
+            if error_code(exc) != "InvalidDBInstanceState" or NOT_A_REPLICA not in str(exc):
                 raise
-            result["resumed"] = True  # promoted in the meantime by someone else: wait for it
+            result["resumed"] = True
         instance = self.wait_promoted() or self.describe()
         return self.finish(instance, f"promoted {self.identifier} in {self.region} ({mode})", True)
 

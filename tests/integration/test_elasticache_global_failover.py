@@ -151,6 +151,11 @@ def test_disassociate_when_primary_region_is_gone(run, aws, sim, datastore):
     again = run(args)
     assert again["changed"] is False, again
 
+    # The last secondary leaves: AWS shows the Global Datastore primary-only, which the wait accepts.
+    last = run({**args, "target_region": EU, "replication_group_id": GROUPS[EU], "wait_timeout": 5})
+    assert last["changed"] is True, last
+    assert roles(aws, datastore) == ({PRIMARY: "PRIMARY"}, "primary-only")
+
 
 def test_throttling_is_retried(run, aws, sim, datastore):
     sim.fault("throttle", probability=0.3, service="elasticache")

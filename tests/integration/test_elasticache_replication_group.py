@@ -7,7 +7,7 @@ import pytest
 
 PRIMARY, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 RG = "shop-redis"
-FAST = {"poll_interval": 0.05}
+FAST = {"poll_interval": 0.05, "wait_timeout": 60}  # a wait that never ends fails the test in a minute
 
 
 def primary_args(**extra):
@@ -27,6 +27,11 @@ def group(aws, region=PRIMARY, rg=RG):
 def global_members(aws, global_id, region=PRIMARY):
     found = aws("elasticache", region).describe_global_replication_groups(GlobalReplicationGroupId=global_id, ShowMemberInfo=True)
     return {m["ReplicationGroupRegion"]: m["Role"] for m in found["GlobalReplicationGroups"][0]["Members"]}
+
+
+def global_status(aws, global_id):
+    found = aws("elasticache", PRIMARY).describe_global_replication_groups(GlobalReplicationGroupId=global_id)
+    return found["GlobalReplicationGroups"][0]["Status"]
 
 
 def changes(sim, since):
@@ -95,6 +100,8 @@ def test_global_datastore_lifecycle(module, aws, sim):
     global_id = primary["global_replication_group_id"]
     assert global_id == f"ldgnf-{RG}" and primary["global_role"] == "PRIMARY"
     assert [c["action"] for c in primary["plan"]] == ["CreateReplicationGroup", "CreateGlobalReplicationGroup"]
+    # AWS: no secondary yet, so primary-only (the module's wait accepts it instead of waiting an hour).
+    assert global_status(aws, global_id) == "primary-only"
 
     for region in (WEST, EU):
         joined = module("elasticache_replication_group", secondary_args(region, global_id))
@@ -104,6 +111,7 @@ def test_global_datastore_lifecycle(module, aws, sim):
         assert found["GlobalReplicationGroupInfo"] == {"GlobalReplicationGroupId": global_id, "GlobalReplicationGroupMemberRole": "SECONDARY"}
         assert found["CacheNodeType"] == "cache.r6g.large" and len(found["MemberClusters"]) == 3
     assert global_members(aws, global_id) == {PRIMARY: "PRIMARY", WEST: "SECONDARY", EU: "SECONDARY"}
+    assert global_status(aws, global_id) == "available"
 
     since = time.time()
     assert module("elasticache_replication_group", primary_args(global_datastore={"suffix": RG}))["changed"] is False
@@ -124,6 +132,7 @@ def test_global_datastore_lifecycle(module, aws, sim):
         assert gone["diff"]["after"] == {} and gone["diff"]["before"]["global_role"] == "SECONDARY"
         assert aws("elasticache", region).describe_replication_groups()["ReplicationGroups"] == []
     assert global_members(aws, global_id) == {PRIMARY: "PRIMARY"}
+    assert global_status(aws, global_id) == "primary-only"
 
     last = module("elasticache_replication_group", {"region": PRIMARY, "replication_group_id": RG, "state": "absent", **FAST})
     assert [c["action"] for c in last["plan"]] == ["DeleteGlobalReplicationGroup", "DeleteReplicationGroup"], last
@@ -192,7 +201,7 @@ def test_latency_waits_time_out_clearly_and_rerun_completes(module, aws, sim):
     rerun = module("elasticache_replication_group", primary_args(global_datastore={"suffix": RG}, wait_timeout=30))
     assert rerun["changed"] is False, rerun
     found = aws("elasticache", PRIMARY).describe_global_replication_groups(GlobalReplicationGroupId=f"ldgnf-{RG}")
-    assert found["GlobalReplicationGroups"][0]["Status"] == "available"
+    assert found["GlobalReplicationGroups"][0]["Status"] == "primary-only"
 
     joined = module("elasticache_replication_group", secondary_args(EU, f"ldgnf-{RG}", wait_timeout=30))
     assert joined["changed"] is True, joined

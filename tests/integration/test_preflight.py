@@ -61,3 +61,27 @@ def test_bad_app_name_fails_before_any_change(playbook, aws):
     for region in ("us-east-1", "us-west-2", "eu-west-1"):
         assert aws("kms", region).list_keys()["Keys"] == []
         assert [v for v in aws("ec2", region).describe_vpcs()["Vpcs"] if not v.get("IsDefault")] == []
+
+
+def test_a_real_aws_inventory_is_refused_what_aws_would_refuse_later(playbook):
+    """preflight_real_aws (an inventory without aws_endpoint_url) adds checks the simulator does not need."""
+    real = {"preflight_real_aws": True}
+    run = playbook(PLAY, inventory="inventories/local", extravars=real)
+    messages = " | ".join(run.failures())
+    assert run.rc != 0
+    # no cdn_origin_domain_names: CloudFront's https-only origins would answer 502
+    assert "cdn_origin_domain_names has no name for us-east-1" in messages, messages
+
+    origins = {region: f"origin-{region}.shop.example.com" for region in ("us-east-1", "us-west-2", "eu-west-1")}
+    bad = {**real, "cdn_origin_domain_names": origins, "dns_health_check_type": "HTTPS", "s3_bucket_prefix": "shop-data",
+           "asg_certificate_arn": ""}
+    run = playbook(PLAY, inventory="inventories/local", extravars=bad)
+    messages = " | ".join(run.failures())
+    assert run.rc != 0
+    assert "checks HTTPS in us-west-2, but asg_certificate_arn is empty there" in messages, messages
+
+    fine = {**real, "cdn_origin_domain_names": origins}
+    run = playbook(PLAY, inventory="inventories/local", extravars={**fine, "s3_bucket_prefix": "shop-data"})
+    assert run.rc != 0 and "s3_bucket_prefix=shop-data is almost surely taken" in " | ".join(run.failures())
+    run = playbook(PLAY, inventory="inventories/local", extravars=fine)
+    assert run.rc == 0, run.failures()

@@ -254,7 +254,8 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
         params = aws("ssm", region).get_parameters_by_path(Path="/shop/config/", Recursive=True)["Parameters"]
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in params}
         assert values.get("active_region") == HOME, (region, values)
-        assert values.get("bucket") == f"{NAME}-data-{region}", (region, values)
+        # bucket names are global across accounts: the default prefix carries the application's DNS zone
+        assert values.get("bucket") == f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}", (region, values)
 
     # data services (test_roles_data.py checks them in detail): a global table, a bucket per region, one distribution
     for region in REGIONS:
@@ -262,6 +263,19 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
         assert [v for v in aws("backup", region).list_backup_vaults()["BackupVaultList"] if v["BackupVaultName"].startswith(f"{NAME}-")], region
     assert len([b for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{NAME}-data-")]) == 3
     assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
+
+
+def test_health_checks_follow_the_alb_listener(provisioned, aws):
+    """inventories/local sets no asg_certificate_arn: the ALBs listen on HTTP :80 only, and so must the Route 53
+    health checks, or they fail in every region (regionsim, like Route 53, cannot reach an unserved port)."""
+    r53 = aws("route53")
+    checks = r53.list_health_checks()["HealthChecks"]
+    assert len(checks) == 3
+    for check in checks:
+        config = check["HealthCheckConfig"]
+        assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTP", 80, "/health"), config
+        observations = r53.get_health_check_status(HealthCheckId=check["Id"])["HealthCheckObservations"]
+        assert all(o["StatusReport"]["Status"].startswith("Success") for o in observations), observations
 
 
 @pytest.mark.slow(450)

@@ -294,3 +294,20 @@ def test_a_fence_left_in_the_targets_own_group_is_lifted_before_promotion(sim, a
 
 def user_parameters(rds):
     return {p["ParameterName"] for p in rds.describe_db_parameters(DBParameterGroupName="orders-mysql", Source="user")["Parameters"]}
+
+
+def test_a_promotion_backing_up_counts_as_promoted(sim, aws, module, pair):
+    """A replica without backups, promoted with backups on, takes a first full backup: it is standalone and
+    writable while backing-up, which can last long (AWS). A rerun then finds nothing to promote instead of waiting."""
+    rds = aws("rds", WEST)
+    rds.modify_db_instance(DBInstanceIdentifier=REPLICA, BackupRetentionPeriod=0, ApplyImmediately=True)
+    sim.latency(True, scale=0.01)
+    sim.hold_clock()
+    rds.promote_read_replica(DBInstanceIdentifier=REPLICA, BackupRetentionPeriod=7)
+    while replica(aws)["DBInstanceStatus"] != "backing-up":
+        assert sim.step_clock()["applied"], replica(aws)["DBInstanceStatus"]
+    result = module("rds_promote", args(mode="unplanned", wait_timeout=5))
+    sim.release_clock()
+    assert not result.get("failed") and result["changed"] is False, result
+    assert "already a standalone instance (backing-up, writable)" in result["msg"]
+    assert len(calls(sim, action="PromoteReadReplica")) == 1

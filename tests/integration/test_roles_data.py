@@ -23,7 +23,8 @@ EXTRAVARS = {"cdn_origin_domain_names": ORIGINS, "cdn_standby_domain_name": STAN
 
 
 def bucket(region):
-    return f"{NAME}-data-{region}"
+    # bucket names are global across accounts: the default prefix carries the application's DNS zone
+    return f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}"
 
 
 def region_keys(aws):
@@ -197,3 +198,25 @@ def test_bad_vars_fail_in_every_region_before_any_change(playbook, aws, extravar
     messages = run.failures()
     assert len(messages) == len(REGIONS) and all(named in message for message in messages), messages
     assert buckets(aws) == [] and distributions(aws) == []
+
+
+@pytest.mark.slow(60)
+def test_teardown_keeps_a_vault_with_recovery_points(playbook, aws):
+    """AWS Backup deletes only an empty vault: teardown keeps one holding backups, says so, and finishes the rest."""
+    made = playbook(PLAYBOOK, inventory=INVENTORY, extravars={**EXTRAVARS, "data_roles": ["kms", "backup"]})
+    assert made.rc == 0, made.failures()
+    west = aws("backup", "us-west-2")
+    point = west.start_backup_job(BackupVaultName=f"{NAME}-vault", ResourceArn=f"arn:aws:dynamodb:us-west-2:123456789012:table/{TABLE}",
+                                  IamRoleArn=f"arn:aws:iam::123456789012:role/{NAME}-backup")["RecoveryPointArn"]
+
+    kept = playbook(PLAYBOOK, inventory=INVENTORY, extravars={**EXTRAVARS, "data_state": "absent"})
+    assert kept.rc == 0, kept.failures()
+    assert vaults(aws, "us-west-2") == [f"{NAME}-vault"] and vaults(aws, HOME) == [] and vaults(aws, "eu-west-1") == []
+    message = kept.result("Keep a vault that holds recovery points", "us-west-2")["msg"]
+    assert f"{NAME}-vault in us-west-2 is kept: it holds 1 recovery point(s)" in message, message
+    assert west.list_recovery_points_by_backup_vault(BackupVaultName=f"{NAME}-vault")["RecoveryPoints"][0]["RecoveryPointArn"] == point
+
+    west.delete_recovery_point(BackupVaultName=f"{NAME}-vault", RecoveryPointArn=point)
+    gone = playbook(PLAYBOOK, inventory=INVENTORY, extravars={**EXTRAVARS, "data_state": "absent"})
+    assert gone.rc == 0, gone.failures()
+    assert vaults(aws, "us-west-2") == []

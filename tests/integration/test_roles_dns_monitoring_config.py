@@ -112,7 +112,8 @@ def check_provisioned(aws, albs):
     for region, (check, tags) in checks.items():
         config = check["HealthCheckConfig"]
         assert config["FullyQualifiedDomainName"] == albs[region]["dns_name"]
-        assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTPS", 443, "/health")
+        # no asg_certificate_arn: the check follows the ALB's HTTP :80 listener
+        assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTP", 80, "/health")
         assert (config["FailureThreshold"], config["RequestInterval"]) == (3, 30)
         assert tags == {"Name": f"shop-{region}", "Region": region, "Application": "shop", "ManagedBy": "multiregion.dr"}
 

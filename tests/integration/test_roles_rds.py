@@ -88,7 +88,8 @@ def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_play
     outputs = {region: first.result("Outputs", region)["msg"] for region in REGIONS}
 
     primary = aws("rds", HOME).describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]
-    assert primary["Engine"] == "mysql" and primary["EngineVersion"] == "8.0.35"
+    # the major version is pinned, RDS picks its default minor
+    assert primary["Engine"] == "mysql" and primary["EngineVersion"] == "8.0.40"
     assert primary["MultiAZ"] is True
     assert primary["StorageEncrypted"] is True and primary["KmsKeyId"] == network["test_keys"][HOME]
     assert primary["BackupRetentionPeriod"] == 7
@@ -125,8 +126,11 @@ def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_play
     listed = aws("rds", HOME).describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]["ReadReplicaDBInstanceIdentifiers"]
     assert len(listed) == 2
 
+    # RDS upgrades the minor version by itself; a rerun must not ask for a downgrade (AWS refuses it).
+    aws("rds", HOME).modify_db_instance(DBInstanceIdentifier=DB, EngineVersion="8.0.41", ApplyImmediately=True)
     second = run(playbook, rds_playbook, network)
     assert second.changed() == 0, [(h, n) for h in REGIONS for n, r in second.results(h) if r.get("changed")]
+    assert aws("rds", HOME).describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]["EngineVersion"] == "8.0.41"
     provisioned_check = run(playbook, rds_playbook, network, check=True)
     assert provisioned_check.changed() == 0, [(h, n) for h in REGIONS for n, r in provisioned_check.results(h) if r.get("changed")]
 

@@ -99,7 +99,9 @@ def cmd_status(args):
         return 0
     print(f"regionsim at {endpoint(args)}")
     for region, state in status["regions"].items():
-        extra = f" (since {time.strftime('%H:%M:%S', time.localtime(status['outages'][region]['since']))}, mode {status['outages'][region]['mode']})" if state == "down" else ""
+        outage = status["outages"].get(region) or {}
+        planes = ", control planes" if outage.get("control_planes") else ""
+        extra = f" (since {time.strftime('%H:%M:%S', time.localtime(outage['since']))}, mode {outage['mode']}{planes})" if state == "down" else ""
         print(f"  {region:16} {state}{extra}")
     latency = status["latency"]
     print(f"  latency model: {'on, scale ' + str(latency['scale']) if latency['enabled'] else 'off'}"
@@ -117,8 +119,9 @@ def cmd_reset(args):
 
 
 def cmd_outage(args):
-    call(args, "POST", "outage", {"region": args.region, "mode": args.mode})
-    print(f"{args.region} is down ({args.mode})")
+    call(args, "POST", "outage", {"region": args.region, "mode": args.mode, "control_planes": args.control_planes})
+    planes = ", with the Route 53 and CloudFront control planes" if args.control_planes else ""
+    print(f"{args.region} is down ({args.mode}{planes})")
     return 0
 
 
@@ -241,6 +244,9 @@ def parser():
     s = sub.add_parser("outage", help="take a region down (global services keep answering)")
     s.add_argument("region")
     s.add_argument("--mode", choices=["drop", "timeout", "503"], default="drop", help="drop: connection closed (default); timeout: no answer; 503: ServiceUnavailable")
+    s.add_argument("--control-planes", action="store_true",
+                   help="also take down the global control planes homed in the region (us-east-1: the Route 53 and "
+                        "CloudFront APIs); health checks keep checking")
     s.set_defaults(func=cmd_outage)
     s = sub.add_parser("restore", help="end an outage (every region when none is named)")
     s.add_argument("region", nargs="?")

@@ -62,7 +62,7 @@ class RegionSimMiddleware:
             if command == "outage" and method == "POST":
                 region = args.get("region")
                 self.check_region(region)
-                STATE.set_outage(region, args.get("mode") or "drop")
+                STATE.set_outage(region, args.get("mode") or "drop", bool(args.get("control_planes")))
                 return _json(start_response, "200 OK", {"region": region, "state": "down"})
             if command == "restore" and method == "POST":
                 region = args.get("region")
@@ -177,6 +177,9 @@ class RegionSimMiddleware:
             outage = STATE.outage_of(region)
             if outage:
                 return self.outage(environ, start_response, body, outage, region, finish)
+        down = STATE.control_plane_outage(service) if service in GLOBAL_SERVICES else None
+        if down:
+            return self.outage(environ, start_response, body, down[1], down[0], finish)
 
         for fault in STATE.matching_faults(region, service, action):
             if fault["kind"] == "latency":

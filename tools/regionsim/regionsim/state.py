@@ -15,6 +15,10 @@ GLOBAL_SERVICES = frozenset(
     {"route53", "iam", "sts", "cloudfront", "organizations", "route53-recovery-control-config", "moto-api"}
 )
 OUTAGE_MODES = ("drop", "timeout", "503")
+# Global services whose control plane (every API call) runs in one region: an outage of that region with
+# control_planes=True takes their APIs down too, while their data planes (health checkers, DNS answers,
+# edge locations) keep working (AWS fault-isolation guidance: static stability).
+CONTROL_PLANES = {"route53": "us-east-1", "cloudfront": "us-east-1"}
 FAULT_KINDS = ("throttle", "latency", "error")
 
 
@@ -32,11 +36,19 @@ class SimState:
         self.outage_released = threading.Condition(self.lock)
 
     # outages -------------------------------------------------------------
-    def set_outage(self, region, mode="drop"):
+    def set_outage(self, region, mode="drop", control_planes=False):
         if mode not in OUTAGE_MODES:
             raise ValueError(f"outage mode {mode!r} is not one of {', '.join(OUTAGE_MODES)}")
         with self.lock:
-            self.outages.setdefault(region, {"since": time.time(), "mode": mode})["mode"] = mode
+            outage = self.outages.setdefault(region, {"since": time.time(), "mode": mode})
+            outage.update(mode=mode, control_planes=bool(control_planes))
+
+    def control_plane_outage(self, service):
+        """(region, outage) when the control plane of this global service is down with its region, else None."""
+        region = CONTROL_PLANES.get(service)
+        with self.lock:
+            outage = self.outages.get(region)
+            return (region, outage) if outage and outage.get("control_planes") else None
 
     def restore(self, region=None):
         with self.lock:

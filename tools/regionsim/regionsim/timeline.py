@@ -23,6 +23,8 @@ DURATIONS = {
     # RDS (RDS User Guide: promotion reboots the instance and takes several minutes)
     "rds.create_db_instance_read_replica": [("creating", 0), ("backing-up", 420), ("available", 600)],
     "rds.promote_read_replica": [("modifying", 0), ("rebooting", 150), ("available", 240)],
+    # a promoted replica that had no backups takes a first full backup (backing-up) after the reboot
+    "rds.first_backup": [("backing-up", 0), ("available", 600)],
     "rds.modify_db_instance": [("modifying", 0), ("available", 60)],
     "rds.reboot_db_instance": [("rebooting", 0), ("available", 60)],
     "rds.delete_db_instance": [("deleting", 0), ("deleted", 300)],

@@ -119,3 +119,26 @@ def test_update_plan_replaces_rules_with_a_new_version(client):
         backup.update_backup_plan(BackupPlanId="00000000-0000-0000-0000-000000000000",
                                   BackupPlan={"BackupPlanName": "x", "Rules": [{"RuleName": "r", "TargetBackupVaultName": "v"}]})
     assert err.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_a_vault_with_recovery_points_cannot_be_deleted(client):
+    """AWS Backup deletes only an empty vault (InvalidRequestException); its recovery points go first."""
+    backup = client("backup", "us-west-2")
+    backup.create_backup_vault(BackupVaultName="app-vault")
+    job = backup.start_backup_job(
+        BackupVaultName="app-vault", ResourceArn="arn:aws:dynamodb:us-west-2:123456789012:table/app",
+        IamRoleArn="arn:aws:iam::123456789012:role/backup",
+    )
+    listed = backup.list_recovery_points_by_backup_vault(BackupVaultName="app-vault")["RecoveryPoints"]
+    assert [(p["RecoveryPointArn"], p["Status"]) for p in listed] == [(job["RecoveryPointArn"], "COMPLETED")]
+    assert backup.list_backup_vaults()["BackupVaultList"][0]["NumberOfRecoveryPoints"] == 1
+    assert backup.describe_backup_vault(BackupVaultName="app-vault")["NumberOfRecoveryPoints"] == 1
+    with pytest.raises(ClientError) as err:
+        backup.delete_backup_vault(BackupVaultName="app-vault")
+    error = err.value.response["Error"]
+    assert (error["Code"], error["Message"]) == (
+        "InvalidRequestException", "Backup vault cannot be deleted because it contains recovery points.")
+    backup.delete_recovery_point(BackupVaultName="app-vault", RecoveryPointArn=job["RecoveryPointArn"])
+    assert backup.list_recovery_points_by_backup_vault(BackupVaultName="app-vault")["RecoveryPoints"] == []
+    backup.delete_backup_vault(BackupVaultName="app-vault")
+    assert backup.list_backup_vaults()["BackupVaultList"] == []

@@ -53,6 +53,10 @@ def test_start_outage_restore_with_the_aws_cli(cli):
     assert "HostedZones" in aws("us-east-1", "route53", "list-hosted-zones").stdout
     status = cli("regionsim", "status").stdout
     assert "us-east-1        down" in status and "eu-west-1        up" in status
+    # --control-planes: the Route 53 (and CloudFront) APIs go down with us-east-1, whatever region signs
+    assert "with the Route 53 and CloudFront control planes" in cli("regionsim", "outage", "us-east-1", "--control-planes").stdout
+    assert "control planes)" in cli("regionsim", "status").stdout
+    assert aws("eu-west-1", "route53", "list-hosted-zones", "--cli-connect-timeout", "2", check=False).returncode != 0
     cli("regionsim", "restore", "us-east-1")
     assert "DBInstances" in aws("us-east-1", "rds", "describe-db-instances").stdout
     log = cli("regionsim", "log").stdout

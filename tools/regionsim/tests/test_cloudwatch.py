@@ -220,3 +220,28 @@ def test_global_datastore_lag_per_member_cluster_of_the_secondary(sim, client):
     sim.outage(EAST)
     STATE.outages[EAST]["since"] -= 120  # out for two minutes: no datapoints for them
     assert len(metric_data(cloudwatch, queries)["m0"]["Values"]) < len(results["m0"]["Values"])
+
+
+def test_s3_replication_latency_is_in_seconds(sim, client):
+    """S3 User Guide (replication metrics): ReplicationLatency in seconds, in the source bucket's region."""
+    east, west = client("s3", EAST), client("s3", WEST)
+    east.create_bucket(Bucket="src")
+    west.create_bucket(Bucket="dst", CreateBucketConfiguration={"LocationConstraint": WEST})
+    for s3, bucket in ((east, "src"), (west, "dst")):
+        s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    east.put_bucket_replication(
+        Bucket="src",
+        ReplicationConfiguration={
+            "Role": "arn:aws:iam::123456789012:role/replication",
+            "Rules": [{"ID": "r1", "Status": "Enabled", "Priority": 1, "Filter": {}, "DeleteMarkerReplication": {"Status": "Disabled"},
+                       "Destination": {"Bucket": "arn:aws:s3:::dst"}}],
+        },
+    )
+    sim.lag(30, region=EAST, service="s3", resource="src")
+    answer = client("cloudwatch", EAST).get_metric_statistics(
+        Namespace="AWS/S3", MetricName="ReplicationLatency",
+        Dimensions=[{"Name": "SourceBucket", "Value": "src"}, {"Name": "DestinationBucket", "Value": "dst"}, {"Name": "RuleId", "Value": "r1"}],
+        StartTime=now() - timedelta(minutes=10), EndTime=now() + timedelta(seconds=1), Period=60, Statistics=["Maximum"],
+    )
+    points = answer["Datapoints"]
+    assert points and {(p["Maximum"], p["Unit"]) for p in points} == {(30.0, "Seconds")}

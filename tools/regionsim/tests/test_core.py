@@ -19,6 +19,37 @@ def test_outage_drops_region_but_not_others_or_global(sim, client):
     assert sim.status()["regions"]["us-east-1"] == "up"
 
 
+def test_control_plane_outage_takes_route53_and_cloudfront_apis_down_but_not_health_checks(sim, client):
+    """regionsim outage us-east-1 --control-planes: the Route 53 and CloudFront APIs (homed in us-east-1) fail
+    from every region as an unreachable endpoint does, while the health checkers keep judging endpoints."""
+    r53 = client("route53", "eu-west-1")
+    check = r53.create_health_check(CallerReference="cp", HealthCheckConfig={
+        "Type": "HTTP", "Port": 80, "ResourcePath": "/health", "FullyQualifiedDomainName": "web-1.eu-west-1.elb.amazonaws.com",
+        "RequestInterval": 10, "FailureThreshold": 3})["HealthCheck"]["Id"]
+    sim.call("POST", "outage", {"region": "us-east-1", "mode": "drop", "control_planes": True})
+    assert sim.status()["outages"]["us-east-1"]["control_planes"] is True
+    unreachable = (botocore.exceptions.ConnectionClosedError, botocore.exceptions.EndpointConnectionError)
+    for region in ("us-east-1", "eu-west-1"):
+        with pytest.raises(unreachable):
+            client("route53", region, retries=0).list_hosted_zones()
+        with pytest.raises(unreachable):
+            client("cloudfront", region, retries=0).list_distributions()
+    # other global services and other regions answer
+    assert client("iam", "eu-west-1").list_roles()["Roles"] == []
+    assert client("rds", "eu-west-1").describe_db_instances()["DBInstances"] == []
+    # the data plane keeps judging: the eu-west-1 endpoint is healthy, seen once the API is back
+    from regionsim.patches import route53 as r53_patch
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.route53.models import route53_backends
+    backend = route53_backends[DEFAULT_ACCOUNT_ID]["global"]
+    assert r53_patch.is_healthy(DEFAULT_ACCOUNT_ID, backend.get_health_check(check)) is True
+    # a plain outage leaves the control planes up
+    sim.restore("us-east-1")
+    sim.outage("us-east-1")
+    assert "HostedZones" in client("route53", "eu-west-1").list_hosted_zones()
+    sim.restore("us-east-1")
+
+
 def test_outage_503_mode_is_a_server_error_not_a_parse_error(sim, client):
     sim.outage("eu-west-1", mode="503")
     for service, call in (("rds", "describe_db_instances"), ("ec2", "describe_vpcs"), ("kms", "list_keys"), ("cloudwatch", "list_metrics")):

@@ -201,6 +201,44 @@ def test_secondary_limits(client, datastore):
     assert error_code(err) == "GlobalReplicationGroupAlreadyExistsFault"
 
 
+# CreateReplicationGroup with GlobalReplicationGroupId: a secondary inherits these from the Global Datastore.
+INHERITED = {
+    "Engine": "redis",
+    "EngineVersion": "7.1",
+    "CacheNodeType": "cache.r6g.large",
+    "CacheParameterGroupName": "default.redis7",
+    "AtRestEncryptionEnabled": True,
+    "TransitEncryptionEnabled": False,
+}
+
+
+def test_secondary_rejects_what_it_inherits(client, datastore):
+    """AWS rejects each inherited parameter on a secondary, even with the primary's value."""
+    gid, ec = datastore
+    ec[EU].disassociate_global_replication_group(
+        GlobalReplicationGroupId=gid, ReplicationGroupId="app-euw1", ReplicationGroupRegion=EU
+    )
+    central = client("elasticache", "eu-central-1")
+    for name, value in INHERITED.items():
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            central.create_replication_group(
+                ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid, **{name: value}
+            )
+        error = err.value.response["Error"]
+        assert (name, error["Code"], error["Message"]) == (
+            name,
+            "InvalidParameterCombination",
+            "Cannot use the given parameters when creating new replication group in an existing global "
+            "replication group.",
+        )
+    created = central.create_replication_group(
+        ReplicationGroupId="extra", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid
+    )["ReplicationGroup"]
+    primary = ec[PRIMARY].describe_replication_groups(ReplicationGroupId="app-use1")["ReplicationGroups"][0]
+    for key in ("CacheNodeType", "AtRestEncryptionEnabled", "TransitEncryptionEnabled"):
+        assert created[key] == primary[key]
+
+
 def test_disassociate_makes_a_standalone_group(datastore):
     gid, ec = datastore
     ec[WEST].disassociate_global_replication_group(
@@ -294,7 +332,8 @@ def test_latency_model_statuses(sim, datastore, walk):
     ec[PRIMARY].disassociate_global_replication_group(
         GlobalReplicationGroupId=gid, ReplicationGroupId="app-use1", ReplicationGroupRegion=PRIMARY
     )
-    assert walk(global_status)[-1] == "available"
+    # AWS: the last secondary gone, the Global Datastore is primary-only (and can be deleted).
+    assert walk(global_status)[-1] == "primary-only"
     response = ec[EU].delete_global_replication_group(GlobalReplicationGroupId=gid, RetainPrimaryReplicationGroup=True)
     assert response["GlobalReplicationGroup"]["Status"] == "deleting"
     assert walk(status_or_gone(global_status, "GlobalReplicationGroupNotFoundFault")) == [
@@ -322,7 +361,13 @@ def test_create_global_datastore_passes_through_creating(sim, client, walk):
             "Status"
         ]
 
-    assert walk(status) == ["creating", "available"]
+    # AWS: a new Global Datastore has no secondary yet, so it is primary-only, not available.
+    assert walk(status) == ["creating", "primary-only"]
+    # A secondary joins it then, and the Global Datastore is available.
+    client("elasticache", EU).create_replication_group(
+        ReplicationGroupId="s", ReplicationGroupDescription="s", GlobalReplicationGroupId=gid
+    )
+    assert status() == "available"
 
 
 def test_cluster_mode_and_replica_count(client):

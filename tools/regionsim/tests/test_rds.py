@@ -459,3 +459,44 @@ def test_aurora_instances_report_their_cluster_subnet_group(sim, client):
                            DBInstanceClass="db.r6g.large")
     instance = describe(client, WEST, "orders-west-1")
     assert instance["DBSubnetGroup"]["DBSubnetGroupName"] == "aurora-west"
+
+
+def test_engine_versions_resolve_the_major_and_are_never_downgraded(sim, client):
+    """RDS: a major version gets its default minor; ModifyDBInstance refuses a downgrade and a major
+    upgrade without AllowMajorVersionUpgrade (InvalidParameterCombination)."""
+    rds = client("rds", EAST)
+    subnet_group(client, EAST, "db-east")
+    created = rds.create_db_instance(
+        DBInstanceIdentifier="app-db", DBInstanceClass="db.t3.micro", Engine="mysql", EngineVersion="8.0",
+        MasterUsername="admin", MasterUserPassword="secret123456", AllocatedStorage=20, DBSubnetGroupName="db-east",
+    )["DBInstance"]
+    assert created["EngineVersion"] == "8.0.40"
+    rds.modify_db_instance(DBInstanceIdentifier="app-db", EngineVersion="8.0.41", ApplyImmediately=True)  # an upgrade
+    refused = {
+        "8.0.35": "Cannot upgrade mysql from 8.0.41 to 8.0.35",
+        "8.0": "Cannot upgrade mysql from 8.0.41 to 8.0.40",
+        "5.7.44": "Cannot find upgrade path from 8.0.41 to 5.7.44.",
+        "8.4.3": "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.",
+    }
+    for version, message in refused.items():
+        with pytest.raises(botocore.exceptions.ClientError) as err:
+            rds.modify_db_instance(DBInstanceIdentifier="app-db", EngineVersion=version, ApplyImmediately=True)
+        error = err.value.response["Error"]
+        assert (version, error["Code"], error["Message"]) == (version, "InvalidParameterCombination", message)
+    assert rds.describe_db_instances(DBInstanceIdentifier="app-db")["DBInstances"][0]["EngineVersion"] == "8.0.41"
+    rds.modify_db_instance(DBInstanceIdentifier="app-db", EngineVersion="8.4.3", AllowMajorVersionUpgrade=True, ApplyImmediately=True)
+    assert rds.describe_db_instances(DBInstanceIdentifier="app-db")["DBInstances"][0]["EngineVersion"] == "8.4.3"
+
+
+def test_promotion_of_a_replica_without_backups_takes_a_first_backup(sim, client, replica_pair, walk):
+    """AWS: promoted with backups on, a replica that had none is standalone and writable while backing-up."""
+    source, _ = replica_pair
+    rds_west = client("rds", WEST)
+    rds_west.modify_db_instance(DBInstanceIdentifier="app-db-replica", BackupRetentionPeriod=0, ApplyImmediately=True)
+    sim.latency(True, scale=SCALE)
+    rds_west.promote_read_replica(DBInstanceIdentifier="app-db-replica", BackupRetentionPeriod=7)
+    seen = walk(lambda: describe(client, WEST, "app-db-replica"))
+    assert [d["DBInstanceStatus"] for d in seen] == ["modifying", "rebooting", "backing-up", "available"]
+    backing_up = seen[2]
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in backing_up and "StatusInfos" not in backing_up
+    assert seen[1]["ReadReplicaSourceDBInstanceIdentifier"] == source["DBInstanceArn"]

@@ -167,6 +167,25 @@ def test_health_check_fails_from_every_checker_while_endpoint_region_is_out(sim,
     assert all(s.startswith("Success") for s in _statuses(r53, east).values())
 
 
+def test_health_check_on_a_port_or_protocol_the_load_balancer_does_not_serve_fails(sim, client):
+    """An ALB listening on HTTP :80 only: Route 53 cannot reach it on HTTPS :443 (or HTTP :8080)."""
+    dns = _alb_dns(client, "us-west-2")
+    elbv2 = client("elbv2", "us-west-2")
+    lb_arn = elbv2.describe_load_balancers(Names=["web"])["LoadBalancers"][0]["LoadBalancerArn"]
+    r53 = client("route53", "us-east-1")
+    https = _health_check(r53, fqdn=dns, Type="HTTPS", Port=443)
+    assert all(s.startswith("Success") for s in _statuses(r53, https).values())  # no listener yet: not judged
+    elbv2.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80,
+                          DefaultActions=[{"Type": "fixed-response", "FixedResponseConfig": {"StatusCode": "200"}}])
+    http = _health_check(r53, fqdn=dns)
+    other_port = _health_check(r53, fqdn=dns, Port=8080)
+    tcp = _health_check(r53, fqdn=dns, Type="TCP", Port=80)
+    assert all(s.startswith("Failure: Connection timed out") for s in _statuses(r53, https).values())
+    assert all(s.startswith("Failure") for s in _statuses(r53, other_port).values())
+    assert all(s.startswith("Success: HTTP Status Code 200") for s in _statuses(r53, http).values())
+    assert all(s.startswith("Success: TCP connection established") for s in _statuses(r53, tcp).values())
+
+
 def test_health_check_on_ip_address_of_an_instance_in_the_region(sim, client):
     ec2 = client("ec2", "us-west-2")
     instance = ec2.run_instances(ImageId=AMI, MinCount=1, MaxCount=1)["Instances"][0]

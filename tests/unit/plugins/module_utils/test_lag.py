@@ -70,6 +70,15 @@ def test_milliseconds_are_converted():
     assert lag.summarize(points(1500), 0.001, NOW)["lag_seconds"] == 1.5
 
 
+@pytest.mark.parametrize("kind, published, seconds", [
+    ("rds", 30, 30), ("aurora", 1500, 1.5), ("elasticache", 2, 2),
+    # same metric name, different units: DynamoDB in milliseconds, S3 in seconds (S3 User Guide)
+    ("dynamodb", 1500, 1.5), ("s3", 30, 30),
+])
+def test_each_metric_is_read_in_its_aws_unit(kind, published, seconds):
+    assert lag.summarize(points(published), lag.METRICS[kind][2], NOW)["lag_seconds"] == seconds
+
+
 @pytest.mark.parametrize("value, rpo, status", [(None, 10, "unknown"), (11, 10, "over_rpo"), (10, 10, "ok"), (500, None, "ok"), (None, None, "unknown")])
 def test_status(value, rpo, status):
     assert lag.status_of(value, rpo) == status

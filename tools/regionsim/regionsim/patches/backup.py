@@ -8,13 +8,18 @@ InvalidRequestException while it has any (AWS: selections must be deleted first)
 plan's name may be used again by a new plan (moto counted deleted plans as existing).
 DescribeBackupVault of a vault that does not exist answers AccessDeniedException (403), as
 AWS does (amazon.aws.backup_vault relies on it), not moto's ResourceNotFoundException.
+Recovery points (moto has none: StartBackupJob is a 404): StartBackupJob makes one at once (the job
+COMPLETED), ListRecoveryPointsByBackupVault and DeleteRecoveryPoint serve them, the vault counts them,
+and DeleteBackupVault refuses a vault that holds any, as AWS does.
 """
 
 import json
 import re
+from urllib.parse import unquote
 
 from moto.backup import models as backup_models
 from moto.backup import responses as backup_responses
+from moto.backup import urls as backup_urls
 from moto.backup.exceptions import (
     AlreadyExistsException,
     BackupClientError,
@@ -180,8 +185,90 @@ def describe_backup_vault(self, backup_vault_name):
     return self.vaults[backup_vault_name]
 
 
+# --- recovery points ----------------------------------------------------------------------
+
+
+def _recovery_points(backend, vault_name):
+    if vault_name not in backend.vaults:
+        raise ResourceNotFoundException(f"Backup vault {vault_name} does not exist")
+    if not hasattr(backend, "sim_recovery_points"):
+        backend.sim_recovery_points = {}
+    return backend.sim_recovery_points.setdefault(vault_name, {})
+
+
+def _count(backend, vault_name):
+    backend.vaults[vault_name].num_of_recovery_points = len(_recovery_points(backend, vault_name))
+
+
+def _vault_path(path):
+    # /backup-vaults/{name}/recovery-points/{arn}
+    parts = [unquote(p) for p in path.split("?")[0].split("/") if p]
+    return parts[1], (parts[3] if len(parts) > 3 else None)
+
+
+def start_backup_job(self):
+    backend = self.backup_backend
+    params = json.loads(self.body or "{}")
+    vault_name, resource, role = params.get("BackupVaultName"), params.get("ResourceArn"), params.get("IamRoleArn")
+    if not vault_name or not resource or not role:
+        raise MissingParameterValueException("BackupVaultName, ResourceArn and IamRoleArn are required")
+    points = _recovery_points(backend, vault_name)
+    job_id = str(mock_random.uuid4()).upper()
+    arn = f"arn:aws:backup:{backend.region_name}:{backend.account_id}:recovery-point:{mock_random.uuid4()}"
+    now = unix_time()
+    points[arn] = {
+        "RecoveryPointArn": arn,
+        "BackupVaultName": vault_name,
+        "BackupVaultArn": backend.vaults[vault_name].backup_vault_arn,
+        "ResourceArn": resource,
+        "ResourceType": resource.split(":")[2].upper() if resource.count(":") > 2 else "",
+        "IamRoleArn": role,
+        "Status": "COMPLETED",
+        "CreationDate": now,
+        "CompletionDate": now,
+    }
+    _count(backend, vault_name)
+    return json.dumps({"BackupJobId": job_id, "RecoveryPointArn": arn, "CreationDate": now})
+
+
+def list_recovery_points_by_backup_vault(self):
+    backend = self.backup_backend
+    vault_name, _ = _vault_path(self.path)
+    return json.dumps({"RecoveryPoints": list(_recovery_points(backend, vault_name).values())})
+
+
+def delete_recovery_point(self):
+    backend = self.backup_backend
+    vault_name, arn = _vault_path(self.path)
+    points = _recovery_points(backend, vault_name)
+    if arn not in points:
+        raise ResourceNotFoundException(f"Recovery point {arn} not found in backup vault {vault_name}")
+    del points[arn]
+    _count(backend, vault_name)
+    return "{}"
+
+
+def delete_backup_vault(self, backup_vault_name):
+    if backup_vault_name in self.vaults and _recovery_points(self, backup_vault_name):
+        raise InvalidRequestException("Backup vault cannot be deleted because it contains recovery points.")
+    self.vaults.pop(backup_vault_name, None)
+    getattr(self, "sim_recovery_points", {}).pop(backup_vault_name, None)
+
+
 def apply():
+    # moto routes none of these paths; the action itself is found from botocore's model
+    backup_urls.url_paths.update({
+        "{0}/backup-jobs/?$": backup_urls.response.dispatch,
+        "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/$": backup_urls.response.dispatch,
+        "{0}/backup-vaults/(?P<name>[^/]+)/recovery-points/(?P<arn>.+)$": backup_urls.response.dispatch,
+    })
     response = backup_responses.BackupResponse
+    response.start_backup_job = start_backup_job
+    response.list_recovery_points_by_backup_vault = list_recovery_points_by_backup_vault
+    response.delete_recovery_point = delete_recovery_point
+    backup_models.BackupBackend.delete_backup_vault = delete_backup_vault
+    # DescribeBackupVault shows NumberOfRecoveryPoints (the serializer reads it by this name)
+    backup_models.Vault.number_of_recovery_points = property(lambda vault: vault.num_of_recovery_points)
     response.create_backup_selection = create_backup_selection
     response.get_backup_selection = get_backup_selection
     response.list_backup_selections = list_backup_selections

@@ -11,7 +11,7 @@ STATE.lag_for(region, service, resource):
 | ReplicaLag (AWS/RDS) | DBInstanceIdentifier | s | an instance that is a read replica now, in its region | -1 (replication not running) |
 | AuroraGlobalDBRPOLag, AuroraGlobalDBReplicationLag (AWS/RDS) | DBClusterIdentifier | ms | a secondary cluster of a global cluster | no datapoints |
 | GlobalDatastoreReplicationLag (AWS/ElastiCache) | CacheClusterId [, CacheNodeId] | s | the member clusters of a secondary replication group | no datapoints |
-| ReplicationLatency (AWS/S3) | SourceBucket, DestinationBucket, RuleId | ms | an enabled replication rule, in the source bucket's region | no datapoints |
+| ReplicationLatency (AWS/S3) | SourceBucket, DestinationBucket, RuleId | s | an enabled replication rule, in the source bucket's region | no datapoints |
 
 STATE.lag_for services: "rds" (resource: DB instance id), "aurora" (cluster id),
 "elasticache" (replication group id), "s3" (source bucket). The datapoint of a minute shows
@@ -134,7 +134,8 @@ def _s3_rule(account_id, region, dims):
             if target is None:
                 return None
             lag = STATE.lag_for(region, "s3", bucket.name)
-            return _epoch(bucket.creation_date), lag, target.region_name, 1000, None
+            # S3 publishes ReplicationLatency in seconds (DynamoDB's metric of the same name is in ms)
+            return _epoch(bucket.creation_date), lag, target.region_name, 1, None
     return None
 
 

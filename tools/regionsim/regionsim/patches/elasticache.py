@@ -122,14 +122,22 @@ class GlobalReplicationGroup:
         return [m for m in self.members if m["role"] == "SECONDARY"]
 
     def require_available(self):
+        # self.status is the operation's: "available" once done, shown as primary-only without secondaries.
         if self.status != "available":
             raise InvalidGlobalReplicationGroupState(f"Global replication group {self.id} is not in available state.")
+
+    @property
+    def shown_status(self):
+        # AWS: a Global Datastore with no secondary is primary-only (after creation, after the last one left).
+        if self.status == "available" and not self.secondaries():
+            return "primary-only"
+        return self.status
 
     def view(self, show_members=True):
         result = {
             "GlobalReplicationGroupId": self.id,
             "GlobalReplicationGroupDescription": self.description,
-            "Status": self.status,
+            "Status": self.shown_status,
             "CacheNodeType": self.cache_node_type,
             "Engine": self.engine,
             "EngineVersion": self.engine_version,
@@ -235,8 +243,23 @@ def _create_replication_group(self, **kwargs):
         return replication_group
 
 
+# CreateReplicationGroup with GlobalReplicationGroupId: a secondary inherits these from the Global
+# Datastore, and AWS rejects the request when any of them is passed, even with the primary's value.
+INHERITED = (
+    ("engine", "Engine"),
+    ("engine_version", "EngineVersion"),
+    ("cache_node_type", "CacheNodeType"),
+    ("cache_parameter_group_name", "CacheParameterGroupName"),
+    ("at_rest_encryption_enabled", "AtRestEncryptionEnabled"),
+    ("transit_encryption_enabled", "TransitEncryptionEnabled"),
+)
+INHERITED_MESSAGE = "Cannot use the given parameters when creating new replication group in an existing global replication group."
+
+
 def _join_checks(backend, global_id, kwargs):
     """Validate a secondary joining a global datastore; fill in what it inherits from it."""
+    if any(kwargs.get(key) is not None for key, _ in INHERITED):
+        raise InvalidParameterCombinationException(INHERITED_MESSAGE)
     group = _get_global(backend.account_id, global_id)
     group.require_available()
     if any(m["region"] == backend.region_name for m in group.members):
@@ -247,13 +270,8 @@ def _join_checks(backend, global_id, kwargs):
         raise InvalidParameterValueException(
             f"Global datastore {global_id} already has the maximum of {MAX_SECONDARIES} secondary clusters."
         )
-    for key, name in (("cache_node_type", "CacheNodeType"), ("engine", "Engine"), ("engine_version", "EngineVersion")):
-        given, expected = kwargs.get(key), getattr(group, key)
-        if given and expected and given != expected:
-            raise InvalidParameterCombinationException(
-                f"{name} {given} does not match {expected} of Global datastore {global_id}; a secondary cluster must use the same value."
-            )
-        kwargs[key] = expected
+    for key in ("engine", "engine_version", "cache_node_type", "at_rest_encryption_enabled", "transit_encryption_enabled"):
+        kwargs[key] = getattr(group, key)
     if group.cluster_enabled:
         kwargs["cluster_mode"] = "enabled"
         kwargs["num_node_groups"] = len(group.node_groups)

@@ -8,6 +8,8 @@
   unplanned), SwitchoverGlobalCluster, RemoveFromGlobalCluster, with FailoverState and statuses.
 - A renamed instance keeps its replication: replicas name its new ARN, its source lists the new name.
 - ResetDBParameterGroup, which moto lacks (a failback lifts a fence with it).
+- Engine versions: a major version (8.0) resolves to its default minor, and a modify that would
+  downgrade (or upgrade the major without AllowMajorVersionUpgrade) is refused with AWS's error.
 
 Global clusters stay in the us-east-1 backend as moto keeps them; every call reaches them
 in-process, so they answer from any region, also while us-east-1 is out.
@@ -135,23 +137,32 @@ def promote_read_replica(self, db_kwargs):
     retention = db_kwargs.get("backup_retention_period")
     if retention is not None and not 0 <= int(retention) <= 35:
         raise _error("InvalidParameterValue", "The backup retention period must be between 0 and 35 days.")
+    # AWS: a replica without backups that is promoted with backups on takes a first full backup (backing-up,
+    # standalone and writable) before it is available; one that had backups skips it.
+    first_backup = not database.backup_retention_period and bool(retention and int(retention) > 0)
     database.update(
         backup_retention_period=retention,
         preferred_backup_window=db_kwargs.get("preferred_backup_window"),
     )
-    _promote(database)
+    _promote(database, first_backup)
     return database
 
 
-def _promote(database):
-    final = timeline.DURATIONS["rds.promote_read_replica"][-1][0]
+def _promote(database, first_backup=False):
+    steps = list(timeline.DURATIONS["rds.promote_read_replica"])
+    if first_backup:
+        steps.insert(-1, ("backing-up", steps[-1][1]))
+        steps[-1] = (steps[-1][0], steps[-1][1] + timeline.DURATIONS["rds.first_backup"][-1][1])
+    detach_at = {"backing-up", steps[-1][0]} if first_backup else {steps[-1][0]}
+    detached = []
 
     def apply(status):
         database.status = status
-        if status == final:
+        if status in detach_at and not detached:
+            detached.append(status)
             _detach(database)
 
-    timeline.run("rds.promote_read_replica", apply)
+    timeline.run("rds.promote_read_replica", apply, steps)
 
 
 def delete_db_instance(self, *args, **kwargs):
@@ -179,8 +190,59 @@ def delete_db_instance(self, *args, **kwargs):
     return result
 
 
+# engine versions --------------------------------------------------------------------------
+# RDS resolves a major version to that major's default minor (DescribeDBEngineVersions, DefaultOnly).
+DEFAULT_MINOR = {("mysql", "8.0"): "8.0.40", ("mysql", "8.4"): "8.4.3", ("mysql", "5.7"): "5.7.44"}
+
+
+def _major(engine, version):
+    # mysql 8.0.36 -> 8.0; aurora-mysql 8.0.mysql_aurora.3.05.2 -> 8.0.mysql_aurora.3
+    parts = version.split(".")
+    return ".".join(parts[:4] if engine.startswith("aurora") and len(parts) > 4 else parts[:2])
+
+
+def _version_key(version):
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in version.split(".")]
+
+
+def _resolve_version(engine, version):
+    return DEFAULT_MINOR.get((engine, version), version) if version else version
+
+
+def _check_version_change(engine, current, wanted, allow_major):
+    """AWS refuses a downgrade (ModifyDBInstance/ModifyDBCluster) and a major upgrade without the flag."""
+    if not wanted or not current or wanted == current:
+        return
+    if _major(engine, wanted) != _major(engine, current):
+        if _version_key(wanted) < _version_key(current):
+            raise _error("InvalidParameterCombination", f"Cannot find upgrade path from {current} to {wanted}.")
+        if not allow_major:
+            raise _error("InvalidParameterCombination",
+                         "The AllowMajorVersionUpgrade flag must be present when upgrading to a new major version.")
+    elif _version_key(wanted) < _version_key(current):
+        raise _error("InvalidParameterCombination", f"Cannot upgrade {engine} from {current} to {wanted}")
+
+
+def _versioned(db_kwargs, engine, current):
+    """db_kwargs with a major-only EngineVersion resolved, after the change is checked against current."""
+    wanted = _resolve_version(engine, db_kwargs.get("engine_version"))
+    if wanted:
+        _check_version_change(engine, current, wanted, db_kwargs.get("allow_major_version_upgrade"))
+        db_kwargs["engine_version"] = wanted
+    return db_kwargs
+
+
+def modify_db_cluster(self, kwargs):
+    cluster = self.clusters.get(kwargs.get("db_cluster_identifier"))
+    if cluster is not None:
+        _versioned(kwargs, cluster.engine, cluster.engine_version)
+    return _ORIGINAL["modify_db_cluster"](self, kwargs)
+
+
 def modify_db_instance(self, db_instance_identifier, db_kwargs):
     before = self.databases.get(db_instance_identifier)
+    if before is not None:
+        _versioned(db_kwargs, before.engine, before.engine_version)
     old_ref = (before.db_instance_arn, before.db_instance_identifier) if before is not None else None
     database = _ORIGINAL["modify_db_instance"](self, db_instance_identifier, db_kwargs)
     if old_ref and database.db_instance_identifier != db_instance_identifier:
@@ -226,6 +288,8 @@ def describe_db_parameter_groups(self, db_parameter_group_kwargs):
 
 
 def create_db_instance(self, db_kwargs):
+    if db_kwargs.get("engine") and db_kwargs.get("engine_version"):
+        db_kwargs["engine_version"] = _resolve_version(db_kwargs["engine"], db_kwargs["engine_version"])
     database = _ORIGINAL["create_db_instance"](self, db_kwargs)
     # an Aurora cluster's instances report the cluster's DB subnet group, as DescribeDBInstances does on AWS
     cluster = self.clusters.get(database.db_cluster_identifier) if database.db_cluster_identifier else None
@@ -498,7 +562,7 @@ def apply():
         return
     backend = models.RDSBackend
     for name in ("delete_db_instance", "modify_db_instance", "reboot_db_instance", "create_db_cluster", "delete_db_cluster",
-                 "describe_db_parameter_groups", "delete_global_cluster", "create_db_instance"):
+                 "describe_db_parameter_groups", "delete_global_cluster", "create_db_instance", "modify_db_cluster"):
         _ORIGINAL[name] = getattr(backend, name)
     backend.create_db_instance_read_replica = create_db_instance_read_replica
     backend.promote_read_replica = promote_read_replica
@@ -507,6 +571,7 @@ def apply():
     backend.reboot_db_instance = reboot_db_instance
     backend.describe_db_parameter_groups = describe_db_parameter_groups
     backend.create_db_instance = create_db_instance
+    backend.modify_db_cluster = modify_db_cluster
     backend.create_global_cluster = create_global_cluster
     backend.delete_global_cluster = delete_global_cluster
     backend.create_db_cluster = create_db_cluster

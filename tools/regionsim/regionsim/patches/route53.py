@@ -7,7 +7,8 @@ paginator loops over weighted/failover sets); every change is INSYNC at once; an
 GetHealthCheckStatus always reports one success. Here a change batch is checked as a whole
 and applied atomically or rejected with InvalidChangeBatch, changes go PENDING then INSYNC
 through the latency model, and endpoint health checks fail while the region of their
-endpoint is in an outage (Route 53 itself is global and answers through any outage).
+endpoint is in an outage (Route 53 itself is global and answers through any outage), or when
+their endpoint is a load balancer with no listener on the check's port and protocol.
 """
 
 import copy
@@ -222,9 +223,38 @@ def endpoint_reachable(account_id, health_check):
     return True
 
 
+# Listener protocols a health check type can talk to (HTTP checks follow an HTTP 301 to HTTPS as a success).
+SERVED_BY = {"HTTP": ("HTTP",), "HTTP_STR_MATCH": ("HTTP",), "HTTPS": ("HTTPS",), "HTTPS_STR_MATCH": ("HTTPS",),
+             "TCP": ("HTTP", "HTTPS", "TCP", "TLS", "UDP", "TCP_UDP")}
+
+
+def target_serves(account_id, health_check):
+    """False when the endpoint is a load balancer with listeners, none on the check's port and protocol
+    (Route 53 then cannot connect, or fails the TLS handshake). A load balancer with no listener yet, or an
+    endpoint that is no load balancer, counts as serving."""
+    from moto.elbv2.models import elbv2_backends
+
+    fqdn = (health_check.fqdn or "").lower().rstrip(".")
+    if not fqdn:
+        return True
+    for backend in list(elbv2_backends[account_id].values()):
+        for balancer in list(backend.load_balancers.values()):
+            if (balancer.dns_name or "").lower().rstrip(".") != fqdn:
+                continue
+            listeners = list(balancer.listeners.values())
+            if not listeners:
+                return True
+            port = health_check.port or (443 if health_check.type_.startswith("HTTPS") else 80)
+            wanted = SERVED_BY.get(health_check.type_, ())
+            return any(int(listener.port) == int(port) and listener.protocol in wanted for listener in listeners)
+    return True
+
+
 def is_healthy(account_id, health_check):
     """What Route 53 considers the health check: disabled ones are healthy, Inverted flips."""
-    healthy = True if health_check.disabled else endpoint_reachable(account_id, health_check)
+    healthy = True if health_check.disabled else (
+        endpoint_reachable(account_id, health_check) and target_serves(account_id, health_check)
+    )
     return not healthy if health_check.inverted else healthy
 
 
