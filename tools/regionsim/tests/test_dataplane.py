@@ -126,6 +126,8 @@ def test_outage_cuts_clients_and_replication_promotion_and_restore(sim, client, 
     east, west = mysql_pair
     host, port = endpoint(east, "app-db")  # the East API is out during the outage, its address is known
     held = connect(east, "app-db")
+    # the lag sampler runs once a second: have one reading of the healthy replica before the outage
+    wait_for(lambda: replica_lag(client, stat="Maximum") == 0, what="a ReplicaLag reading before the outage")
     sim.outage(EAST)
     with pytest.raises(pymysql.err.OperationalError):  # an open connection is cut
         execute(held, "INSERT INTO t VALUES (2)")
