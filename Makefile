@@ -15,7 +15,7 @@ export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # worker a contiguous chunk, all the slow tests to one): the slowest first (tests/conftest.py), then whoever is free.
 PYTEST_ARGS ?= -n 2 --maxschedchunk 1 --durations=15
 
-.PHONY: setup servers test unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
+.PHONY: setup servers test check unit sim-test integration sanity lint demo sim-start sim-stop clean build ee-context benchmark
 
 setup: $(STAMP) $(COLLECTION_LINK) servers
 
@@ -34,9 +34,14 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../.. $(COLLECTION_LINK)
 
+# sanity and lint side by side: each is mostly one process, and the machine has two cores.
 test: setup
-	$(MAKE) --no-print-directory sanity lint
+	$(MAKE) --no-print-directory -j2 --output-sync sanity lint
 	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests examples/app/tests
+
+# The quick loop: lint, sanity and the unit tests side by side, no simulator and no playbook run.
+check: setup
+	$(MAKE) --no-print-directory -j3 --output-sync sanity lint unit
 
 unit: setup
 	$(BIN)/pytest $(PYTEST_ARGS) tests/unit

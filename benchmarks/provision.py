@@ -11,6 +11,7 @@ the ratio. Regions run in parallel, so three should cost well under three times 
 import argparse
 import json
 import os
+import resource
 import socket
 import subprocess
 import sys
@@ -44,12 +45,13 @@ def provision(env, limit=None):
     cmd = [str(BIN / "ansible-playbook"), "playbooks/provision.yml"]
     if limit:
         cmd += ["--limit", limit]
-    started = time.monotonic()
+    started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    elapsed = time.monotonic() - started
+    elapsed, after = time.monotonic() - started, resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode:
         sys.exit(f"provision failed ({proc.returncode}):\n{proc.stdout[-4000:]}\n{proc.stderr[-2000:]}")
-    return elapsed
+    # CPU (user+sys of ansible-playbook and its modules): what a busy machine does not distort
+    return elapsed, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 
 
 def main():
@@ -72,17 +74,17 @@ def main():
                 if args.scale:
                     control(endpoint, "latency", {"enabled": True, "scale": args.scale})
                 since = time.time()
-                seconds = provision(env, limit)
-                rows.append((label, seconds, calls(endpoint, since)))
+                seconds, cpu = provision(env, limit)
+                rows.append((label, seconds, cpu, calls(endpoint, since)))
     finally:
         subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
 
     print(f"provision.yml wall time (latency model: {'scale ' + str(args.scale) if args.scale else 'off'})")
-    print(f"{'run':24} {'seconds':>9} {'AWS calls':>10}")
-    for label, seconds, count in rows:
-        print(f"{label:24} {seconds:9.1f} {count:10d}")
-    one = min(s for label, s, _ in rows if label.startswith("1"))
-    three = min(s for label, s, _ in rows if label.startswith("3"))
+    print(f"{'run':24} {'seconds':>9} {'CPU s':>7} {'AWS calls':>10}")
+    for label, seconds, cpu, count in rows:
+        print(f"{label:24} {seconds:9.1f} {cpu:7.1f} {count:10d}")
+    one = min(s for label, s, _c, _n in rows if label.startswith("1"))
+    three = min(s for label, s, _c, _n in rows if label.startswith("3"))
     print(f"three regions cost {three / one:.2f}x one region (3.00x would be no parallelism)")
 
 

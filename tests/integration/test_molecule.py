@@ -15,11 +15,11 @@ SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glo
 
 @pytest.mark.slow(80)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-def test_molecule_scenario(sim, scenario, tmp_path):
+def test_molecule_scenario(sim, scenario, tmp_path, strategy_env):
     # HOME of its own: molecule builds and installs the collection into ~/.ansible/collections, and two
     # scenarios on the two xdist workers would replace each other's copy mid-run
     env = dict(os.environ, HOME=str(tmp_path), AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}")
+               PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **strategy_env)
     env.pop("ANSIBLE_CONFIG", None)
     proc = subprocess.run([str(BIN / "molecule"), "test", "-s", scenario], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
