@@ -282,6 +282,13 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
     result["max_lag_seconds"] = max(known) if known else _part(lag).get("max_lag_seconds")
     result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["max_lag_seconds"], regions)
     result["headline"] = f"failover to {target} ({result['mode']}{', resumed' if state['resumed'] else ''})"
+    return _with_hosts(result, config=topology.get("reachable_regions", []))
+
+
+def _with_hosts(result, **hosts):
+    """The steps by name, and the region hosts of each later play (the target's plays: ``target``)."""
+    result["steps"] = {step["step"]: step for step in result["plan"]}
+    result["hosts"] = dict(hosts, target=[result["target"]])
     return result
 
 
@@ -362,7 +369,7 @@ def plan_failback(topology, target, regions, app, lock_msg=None):
         _step("6", "verify", "verify, release the lock, notify, report"),
     ]
     result["headline"] = f"failback to {target} (current primary {current})"
-    return result
+    return _with_hosts(result, fence=state["stale_writers"], rebuild=[] if state["switched"] else [target], replicas=others)
 
 
 def verify_failover(topology, target, observed=None):
@@ -382,7 +389,7 @@ def verify_failover(topology, target, observed=None):
     standby = _part(_part(cdn).get("secondary_routing")).get("configured_regions") or []
     if target in standby:
         problems.append(f"the CDN standby name {cdn.get('secondary_domain_name')} still sends traffic to {target}")
-    if "in_service" in observed and observed["in_service"] < observed.get("min_in_service", 0):
+    if "in_service" in observed and int(observed["in_service"]) < int(observed.get("min_in_service") or 0):
         problems.append(f"{observed['in_service']} InService instances in {target}, expected {observed['min_in_service']}")
     for table, status in (observed.get("tables") or {}).items():
         if status != "ACTIVE":
@@ -390,7 +397,7 @@ def verify_failover(topology, target, observed=None):
     if observed.get("bucket") is False:
         problems.append(f"the bucket {observed.get('bucket_name')} does not answer")
     result = f"database, cache, DNS{', CDN' if cdn else ''} and capacity in {target}"
-    if observed.get("tables") or "bucket" in observed:
+    if observed.get("tables") or observed.get("bucket") is not None:
         result += "; tables and bucket answer there"
     return {"problems": problems, "result": result, "topology_after": topology_summary(topology)}
 
