@@ -222,6 +222,18 @@ plan:
   type: list
   elements: dict
   sample: [{"number": "2a", "step": "database", "do": true, "text": "2a. database: unplanned promotion of shop-db in eu-west-1 ..."}]
+steps:
+  description: The steps of RV(plan) by name (C(database), C(dns), C(fence) ...).
+  returned: when there is a plan
+  type: dict
+hosts:
+  description:
+    - The region hosts of the later plays - C(target) (the target), for a failover C(config) (the reachable regions),
+      for a failback C(fence) (databases to fence), C(rebuild) (the target when it needs a fresh replica) and
+      C(replicas) (the other regions).
+  returned: when there is a plan
+  type: dict
+  sample: {"target": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"]}
 lag_replicas:
   description: Failover - the replicas whose lag to read with M(multiregion.dr.replication_lag_info) (O(lag) of a second call).
   returned: O(operation=failover) and O(step=plan)
