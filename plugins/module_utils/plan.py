@@ -282,7 +282,7 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
     result["max_lag_seconds"] = max(known) if known else _part(lag).get("max_lag_seconds")
     result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["max_lag_seconds"], regions)
     result["headline"] = f"failover to {target} ({result['mode']}{', resumed' if state['resumed'] else ''})"
-    return _with_hosts(result, config=topology.get("reachable_regions", []))
+    return _with_hosts(result, switch=[target], config=topology.get("reachable_regions", []))
 
 
 def _with_hosts(result, **hosts):

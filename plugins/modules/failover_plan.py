@@ -228,12 +228,13 @@ steps:
   type: dict
 hosts:
   description:
-    - The region hosts of the later plays - C(target) (the target), for a failover C(config) (the reachable regions),
+    - The region hosts of the later plays - C(target) (the target), for a failover C(switch) (the target, for the
+      plays a failback's switchover skips when there is nothing to do) and C(config) (the reachable regions),
       for a failback C(fence) (databases to fence), C(rebuild) (the target when it needs a fresh replica) and
       C(replicas) (the other regions).
   returned: when there is a plan
   type: dict
-  sample: {"target": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"]}
+  sample: {"target": ["eu-west-1"], "switch": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"]}
 lag_replicas:
   description: Failover - the replicas whose lag to read with M(multiregion.dr.replication_lag_info) (O(lag) of a second call).
   returned: O(operation=failover) and O(step=plan)
