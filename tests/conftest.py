@@ -114,6 +114,12 @@ def strategy_env():
     return mitogen_env()
 
 
+@pytest.fixture
+def ansible_environment(sim):
+    """ansible_env() for the test's simulator: for an ansible-playbook the test starts itself (to kill it, say)."""
+    return ansible_env(sim.endpoint)
+
+
 class TaskResult(dict):
     """A task's result; its repr leads with what a failing assertion needs to show."""
 

@@ -133,7 +133,7 @@ def test_awx_jobs_status_failover_verify_failback(provisioned, aws, tmp_path, st
     failover.assert_successful()
     assert failover.extravars == {"target": "eu-west-1", "mode": "auto", "allow_data_loss": "false", "force": "false",
                                   "awx_job_id": failover.job_id, "awx_job_template_name": "Shop DR - failover"}
-    settings = failover.result("Remember the run's settings")["ansible_facts"]["failover"]
+    settings = failover.result("Remember the run's settings")["ansible_facts"]["dr_run"]
     assert (settings["target"], settings["requested_mode"], settings["allow_data_loss"]) == ("eu-west-1", "auto", False), settings
     assert settings["lock"]["owner"] == f"awx-job-{failover.job_id}", "the lock names the AWX job"
     assert_active(aws, "eu-west-1")

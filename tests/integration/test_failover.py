@@ -232,14 +232,12 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
 
 
 @pytest.mark.slow(120)
-def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path):
+def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path, ansible_environment):
     sim.outage("us-east-1")
     sim.latency(True, 0.05)  # promotion about 12 s, cache failover 6 s, a new instance 4.5 s
     rds = aws("rds", "eu-west-1")
     cmd = [str(BIN / "ansible-playbook"), "-i", INVENTORY, FAILOVER, "-e", json.dumps(failover_vars(tmp_path, target="eu-west-1"))]
-    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
-               AWS_DEFAULT_REGION="us-east-1", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), PATH=f"{BIN}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=ansible_environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         deadline = time.time() + 180
         status = None

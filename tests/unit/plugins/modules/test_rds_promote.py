@@ -34,11 +34,45 @@ def test_gate_refuses_unknown_lag_even_without_a_budget():
     assert "unknown" in str(excinfo.value) and "no ReplicaLag datapoints" in str(excinfo.value)
 
 
-@pytest.mark.parametrize("params, lag", [({}, 500.0), ({"rpo_seconds": 60}, 60.0), ({"allow_data_loss": True, "rpo_seconds": 1}, None)])
-def test_gate_lets_through(params, lag):
-    rds_promote.gate(FakeModule(**params), lag, {})
+@pytest.mark.parametrize("params, lag, refused", [
+    ({}, 500.0, False),  # no budget: any known lag
+    ({"rpo_seconds": 60}, 60.0, False),  # the budget itself is within it
+    ({"rpo_seconds": 60}, 60.5, True),
+    ({"allow_data_loss": True, "rpo_seconds": 1}, None, False),
+    ({"allow_data_loss": True, "rpo_seconds": 1}, 500.0, False),
+])
+def test_gate_lets_through_within_the_budget_or_with_allow_data_loss(params, lag, refused):
+    try:
+        rds_promote.gate(FakeModule(**params), lag, {})
+        outcome = False
+    except Failed:
+        outcome = True
+    assert outcome is refused
 
 
-def test_fencing_parameters_per_engine():
-    assert rds_promote.FENCE_PARAMETERS["mysql"] == ("read_only", "1")
-    assert rds_promote.FENCE_PARAMETERS["postgres"] == ("default_transaction_read_only", "on")
+class FakePromotion:
+    """What RdsPromotion.fence_plan reads of itself: the module (to fail) and the result so far."""
+
+    def __init__(self):
+        self.module, self.result = FakeModule(), {}
+
+
+def source(engine, group="orders-params"):
+    return {"DBInstanceIdentifier": "orders", "Engine": engine, "DBParameterGroups": [{"DBParameterGroupName": group}]}
+
+
+@pytest.mark.parametrize("engine, fence", [("mysql", ("read_only", "1")), ("mariadb", ("read_only", "1")),
+                                           ("postgres", ("default_transaction_read_only", "on"))])
+def test_a_planned_promotion_fences_the_source_in_its_own_group(engine, fence):
+    assert rds_promote.RdsPromotion.fence_plan(FakePromotion(), source(engine)) == ("orders-params",) + fence
+
+
+@pytest.mark.parametrize("instance, words", [
+    (None, "no longer exists"),
+    (source("sqlserver-ee"), "cannot fence a sqlserver-ee source"),
+    (source("mysql", group="default.mysql8.0"), "does not allow changes to default.* groups"),
+])
+def test_a_source_that_cannot_be_fenced_is_refused(instance, words):
+    with pytest.raises(Failed) as excinfo:
+        rds_promote.RdsPromotion.fence_plan(FakePromotion(), instance)
+    assert words in str(excinfo.value) and "mode=unplanned" in str(excinfo.value)

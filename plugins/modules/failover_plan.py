@@ -1,0 +1,335 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+
+# Copyright (c) 2025 multiregion.dr contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+---
+module: failover_plan
+version_added: 1.1.0
+short_description: Decide a failover or failback from the live topology, and verify it afterwards
+description:
+  - Takes the live topology (the result of M(multiregion.dr.topology_info)), the failover lock's probe and the
+    request, and returns where the run stands, what refuses it, the settled mode and the ordered plan, as data.
+    The playbooks C(failover.yml) and C(failback.yml) act on it; they decide nothing themselves.
+  - With O(step=verify) it checks the topology read after the moves instead (for a failover exactly one
+    writable database, the target's, and the cache primary, DNS and CDN on the target; for a failback also a
+    replica of the target in every other region).
+  - Makes no AWS call and changes nothing, also outside check mode; it always reports C(changed=false).
+author:
+  - multiregion.dr maintainers (@multiregion)
+options:
+  operation:
+    description: What is planned or verified.
+    type: str
+    choices: [failover, failback]
+    default: failover
+  step:
+    description:
+      - V(plan) decides before the moves, V(verify) checks O(topology) after them.
+    type: str
+    choices: [plan, verify]
+    default: plan
+  target:
+    description:
+      - The region the application moves to. Missing or not in O(regions) is a problem (RV(problems)), not a
+        module failure, so the playbook refuses with the message.
+    type: str
+  regions:
+    description: The application's regions (the inventory's C(regions) group).
+    type: list
+    elements: str
+    required: true
+  mode:
+    description:
+      - The requested failover mode; V(auto) is V(planned) when the current primary's region answers, else
+        V(unplanned). Any other value is a problem. Ignored for a failback (always planned).
+    type: str
+    default: auto
+  allow_data_loss:
+    description: Accept an unplanned failover above the RPO budget or with an unknown lag.
+    type: bool
+    default: false
+  topology:
+    description: The result of M(multiregion.dr.topology_info) (before the moves, or after them with O(step=verify)).
+    type: dict
+    required: true
+  lock:
+    description:
+      - The result of M(multiregion.dr.failover_lock) run in check mode with C(state=acquired); its C(msg) says
+        whether the same owner already holds the lock for this operation (a rerun, RV(state.resumed)).
+    type: dict
+    default: {}
+  lag:
+    description:
+      - The result of M(multiregion.dr.replication_lag_info) for the replicas RV(lag_replicas) of a first call.
+        Without it the RPO budget is not checked.
+    type: dict
+  observed:
+    description:
+      - With O(step=verify) and O(operation=failover), what other modules read in the target after the moves.
+      - C(in_service) and C(min_in_service) (instances), C(tables) (table name -> status), C(bucket) (whether
+        the bucket C(bucket_name) answers).
+    type: dict
+    default: {}
+  app:
+    description: The application's names and settings the plan uses.
+    type: dict
+    required: true
+    suboptions:
+      name:
+        description: The application name (C(app_name)).
+        type: str
+        required: true
+      engine:
+        description: The database engine (C(db_engine)).
+        type: str
+        default: mysql
+      rpo_seconds:
+        description: The RPO budget, seconds.
+        type: float
+        default: 300
+      dns_zone:
+        description: The hosted zone (where the lock lives).
+        type: str
+      dns_record:
+        description: The application's DNS name.
+        type: str
+      lock_owner:
+        description: Who takes the lock.
+        type: str
+      lock_operation:
+        description: The lock's operation text.
+        type: str
+      cooldown_seconds:
+        description: The cool-down after a failover, seconds.
+        type: float
+        default: 0
+      asg_min_size:
+        description: The auto scaling group's primary minimum size.
+        type: int
+        default: 0
+      asg_desired_capacity:
+        description: The auto scaling group's primary desired capacity.
+        type: int
+        default: 0
+      asg_max_size:
+        description: The auto scaling group's primary maximum size.
+        type: int
+        default: 0
+      dynamodb_tables:
+        description: The DynamoDB table names (without the application prefix).
+        type: list
+        elements: str
+        default: []
+      s3_bucket_prefix:
+        description: The S3 bucket prefix, when the application has buckets.
+        type: str
+      home_region:
+        description: The home region (the S3 replication's source).
+        type: str
+      keep_old:
+        description: Failback, keep replaced databases (renamed); a boolean word.
+        type: raw
+        default: true
+      max_lag_seconds:
+        description: Failback, the lag the target's fresh replica must reach before the switchover.
+        type: float
+        default: 5
+      stamp:
+        description: Failback, the time stamp in the names of retired databases.
+        type: str
+notes:
+  - Pure logic (C(plugins/module_utils/plan.py)), unit-tested on recorded topologies.
+"""
+
+EXAMPLES = r"""
+- name: Read the live topology
+  multiregion.dr.topology_info:
+    regions: [us-east-1, us-west-2, eu-west-1]
+    database: {engine: mysql, db_instance_identifier: shop-db}
+    cache: {replication_group_id: shop-redis}
+    dns: {hosted_zone: shop.example.com, record_name: api.shop.example.com}
+  register: topology
+
+- name: Plan the failover to eu-west-1
+  multiregion.dr.failover_plan:
+    target: eu-west-1
+    regions: [us-east-1, us-west-2, eu-west-1]
+    topology: "{{ topology }}"
+    app: {name: shop, dns_zone: shop.example.com, dns_record: api.shop.example.com, lock_owner: alice, lock_operation: failover to eu-west-1}
+  register: plan
+
+- name: Refuse what cannot be done
+  ansible.builtin.assert:
+    that: plan.refusal is none
+    fail_msg: "{{ plan.refusal }}"
+
+- name: After the moves, check the topology
+  multiregion.dr.failover_plan:
+    step: verify
+    target: eu-west-1
+    regions: [us-east-1, us-west-2, eu-west-1]
+    topology: "{{ topology_after }}"
+    app: {name: shop}
+  register: verified
+"""
+
+RETURN = r"""
+state:
+  description:
+    - Where the run stands. Failover - C(source), C(source_reachable), C(db_done), C(cache_done), C(dns_done),
+      C(cdn_done), C(global_cache_id), C(resumed). Failback - C(current), C(stale_writers), C(switched),
+      C(to_rebuild), C(resumed).
+  returned: O(step=plan) and valid arguments
+  type: dict
+  sample: {"source": "us-east-1", "source_reachable": false, "db_done": false, "cache_done": false, "dns_done": false,
+           "cdn_done": false, "global_cache_id": "ldgnf-shop", "resumed": false}
+problems:
+  description: What refuses the run (or, with O(step=verify), what is not as it should be); each names the bad value.
+  returned: always
+  type: list
+  elements: str
+  sample: ["eu-west-1 is not healthy (reachable, health check unhealthy)"]
+refusal:
+  description: The message to stop with; V(null) when nothing refuses the run.
+  returned: O(step=plan)
+  type: str
+  sample: "cannot fail over to eu-west-1: eu-west-1 is not healthy (reachable, health check unhealthy)"
+nothing_to_do:
+  description: The target is already active (and, for a failback, replicated everywhere); not a rerun.
+  returned: O(step=plan)
+  type: bool
+message:
+  description: What the run says when there is nothing to do.
+  returned: when RV(nothing_to_do)
+  type: str
+mode:
+  description: The settled mode, V(planned) or V(unplanned); V(null) when the run is refused.
+  returned: O(step=plan)
+  type: str
+  sample: unplanned
+headline:
+  description: The first line of the plan (operation, target, mode).
+  returned: when there is a plan
+  type: str
+  sample: failover to eu-west-1 (unplanned)
+plan:
+  description: The ordered steps; C(number), C(step), C(do) (whether it acts), C(text) (the line shown) and step data
+    (C(cdn), C(standby), C(regions)).
+  returned: O(step=plan)
+  type: list
+  elements: dict
+  sample: [{"number": "2a", "step": "database", "do": true, "text": "2a. database: unplanned promotion of shop-db in eu-west-1 ..."}]
+steps:
+  description: The steps of RV(plan) by name (C(database), C(dns), C(fence) ...).
+  returned: when there is a plan
+  type: dict
+hosts:
+  description:
+    - The region hosts of the later plays - C(target) (the target), for a failover C(switch) (the target, for the
+      plays a failback's switchover skips when there is nothing to do) and C(config) (the reachable regions),
+      for a failback C(fence) (databases to fence), C(rebuild) (the target when it needs a fresh replica) and
+      C(replicas) (the other regions).
+  returned: when there is a plan
+  type: dict
+  sample: {"target": ["eu-west-1"], "switch": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"]}
+lag_replicas:
+  description: Failover - the replicas whose lag to read with M(multiregion.dr.replication_lag_info) (O(lag) of a second call).
+  returned: O(operation=failover) and O(step=plan)
+  type: list
+  elements: dict
+lag_before:
+  description: Failover - the lag readings the RPO budget gates (the target's database and cache).
+  returned: O(operation=failover) and O(step=plan)
+  type: list
+  elements: dict
+data_lag:
+  description: Failover - the lag readings reported, not gated (DynamoDB, S3).
+  returned: O(operation=failover) and O(step=plan)
+  type: list
+  elements: dict
+max_lag_seconds:
+  description: Failover - the largest known gated lag.
+  returned: when there is a plan
+  type: float
+topology_before:
+  description: The short view of O(topology) the reports keep.
+  returned: O(step=plan)
+  type: dict
+topology_after:
+  description: The short view of O(topology) after the moves.
+  returned: O(step=verify)
+  type: dict
+result:
+  description: With O(step=verify), what was verified (the timeline's line).
+  returned: O(step=verify)
+  type: str
+  sample: database, cache, DNS, CDN and capacity in eu-west-1
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.multiregion.dr.plugins.module_utils import plan
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            operation=dict(type="str", choices=list(plan.OPERATIONS), default="failover"),
+            step=dict(type="str", choices=["plan", "verify"], default="plan"),
+            target=dict(type="str"),
+            regions=dict(type="list", elements="str", required=True),
+            mode=dict(type="str", default="auto"),
+            allow_data_loss=dict(type="bool", default=False),
+            topology=dict(type="dict", required=True),
+            lock=dict(type="dict", default={}),
+            lag=dict(type="dict"),
+            observed=dict(type="dict", default={}),
+            app=dict(
+                type="dict",
+                required=True,
+                options=dict(
+                    name=dict(type="str", required=True),
+                    engine=dict(type="str", default="mysql"),
+                    rpo_seconds=dict(type="float", default=300),
+                    dns_zone=dict(type="str"),
+                    dns_record=dict(type="str"),
+                    lock_owner=dict(type="str"),
+                    lock_operation=dict(type="str"),
+                    cooldown_seconds=dict(type="float", default=0),
+                    asg_min_size=dict(type="int", default=0),
+                    asg_desired_capacity=dict(type="int", default=0),
+                    asg_max_size=dict(type="int", default=0),
+                    dynamodb_tables=dict(type="list", elements="str", default=[]),
+                    s3_bucket_prefix=dict(type="str"),
+                    home_region=dict(type="str"),
+                    keep_old=dict(type="raw", default=True),
+                    max_lag_seconds=dict(type="float", default=5),
+                    stamp=dict(type="str"),
+                ),
+            ),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    if "regions" not in p["topology"]:
+        module.fail_json(msg="topology has no regions: give the registered result of multiregion.dr.topology_info")
+    if p["step"] == "verify":
+        problems = plan.request_problems(p["operation"], p["target"], p["regions"], app=p["app"] if p["operation"] == "failback" else None)
+        if problems:
+            module.fail_json(msg="; ".join(problems), problems=problems)
+        verify = plan.verify_failback if p["operation"] == "failback" else plan.verify_failover
+        args = (p["topology"], p["target"]) if p["operation"] == "failback" else (p["topology"], p["target"], p["observed"])
+        module.exit_json(changed=False, **verify(*args))
+    lock_msg = (p["lock"] or {}).get("msg")
+    if p["operation"] == "failback":
+        result = plan.plan_failback(p["topology"], p["target"], p["regions"], p["app"], lock_msg)
+    else:
+        result = plan.plan_failover(p["topology"], p["target"], p["regions"], p["app"], p["mode"], p["allow_data_loss"], lock_msg, p["lag"])
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,384 @@
+"""module_utils/plan.py: the failover's and failback's decisions on topologies shaped as topology_info returns
+them (the shop application of inventories/local: us-east-1 home, us-west-2 and eu-west-1 replicas). Every
+refusal the playbooks make is here, with the message the end-to-end tests look for."""
+
+import copy
+
+import pytest
+
+from ansible_collections.multiregion.dr.plugins.module_utils import plan
+
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+ARN = "arn:aws:rds:{}:123456789012:db:shop-db"
+APP = {"name": "shop", "engine": "mysql", "rpo_seconds": 300.0, "dns_zone": "shop.example.com", "dns_record": "api.shop.example.com",
+       "lock_owner": "tester@ci", "lock_operation": "failover to eu-west-1", "cooldown_seconds": 1800.0, "asg_min_size": 2,
+       "asg_desired_capacity": 2, "asg_max_size": 4, "dynamodb_tables": ["sessions"], "s3_bucket_prefix": "shop-data",
+       "home_region": "us-east-1", "keep_old": True, "max_lag_seconds": 5.0, "stamp": "20260101000000"}
+HOLDS = "tester@ci already holds the lock for failover to eu-west-1"
+
+
+def topology(primary="us-east-1", down=(), cache_primary=None, dns=None, cdn_primary=None, writers=None, follows=None):
+    """A topology as topology_info returns it: the database primary in `primary`, replicas following `follows`
+    (default: the primary), regions in `down` unreachable, cache, DNS and CDN on `primary` unless told."""
+    cache_primary = cache_primary or primary
+    dns = dns or primary
+    cdn_primary = cdn_primary or primary
+    writers = [primary] if writers is None else writers
+    follows = follows or primary
+    regions = {}
+    for region in REGIONS:
+        reachable = region not in down
+        if region in writers:
+            database = {"role": "primary", "identifier": "shop-db", "status": "available", "writable": True, "source": None,
+                        "source_region": None}
+        else:
+            database = {"role": "replica", "identifier": "shop-db", "status": "available", "writable": False,
+                        "source": ARN.format(follows), "source_region": follows}
+        if not reachable:
+            database = {"role": "unknown", "writable": False, "error": "unreachable"}
+        regions[region] = {
+            "reachable": reachable, "detail": "reachable" if reachable else "unreachable: ConnectionClosedError on DescribeDBInstances",
+            "health_check": {"id": f"hc-{region}", "status": "healthy" if reachable else "unhealthy"}, "healthy": reachable,
+            "database": database,
+            "cache": {"role": "primary" if region == cache_primary else "secondary", "replication_group_id": "shop-redis",
+                      "global_replication_group_id": "ldgnf-shop", "status": "available"} if reachable else {"role": "unknown"},
+            "dns": {"records": [region], "receives_traffic": region == dns and reachable},
+        }
+    others = [r for r in REGIONS if r != cdn_primary]
+    return {
+        "regions": regions,
+        "primary_region": primary if len(writers) <= 1 else None,
+        "primary_reachable": primary not in down,
+        "cache_primary_region": cache_primary,
+        "dns_active_region": dns,
+        "dns": {"policy": "weighted", "configured_region": dns, "configured_regions": [dns], "active_regions": [dns], "active_region": dns,
+                "zone_id": "Z1", "records": []},
+        "cdn": {"primary_origin": cdn_primary, "primary_region": cdn_primary, "secondary_origin": "standby",
+                "secondary_domain_name": "standby.api.shop.example.com", "secondary_region": None,
+                "region_origins": {r: r for r in REGIONS},
+                "secondary_routing": {"policy": "weighted", "configured_regions": others, "active_regions": others}},
+        "reachable_regions": [r for r in REGIONS if r not in down],
+        "unreachable_regions": list(down),
+        "healthy_regions": [r for r in REGIONS if r not in down],
+        "writable_databases": [w for w in writers if w not in down],
+        "split_brain": len([w for w in writers if w not in down]) > 1,
+        "notes": [f"{r} is unreachable" for r in down],
+    }
+
+
+def after_failover(target="eu-west-1", source="us-east-1", down=("us-east-1",)):
+    """What topology_info shows once a failover to target finished: the third region still follows the old source."""
+    topo = topology(primary=target, down=down)
+    for region in REGIONS:
+        if region not in (target, *down):
+            topo["regions"][region]["database"].update(source=ARN.format(source), source_region=source)
+    return topo
+
+
+def lag(*readings):
+    return {"replicas": [dict(type=t, region=r, id=i, lag_seconds=s, stale=False, status="ok", reason=why)
+                         for t, r, i, s, why in readings]}
+
+
+def failover(topo, target="eu-west-1", mode="auto", allow_data_loss=False, lock_msg=None, readings=None):
+    return plan.plan_failover(topo, target, REGIONS, APP, mode, allow_data_loss, lock_msg, readings)
+
+
+def refused_with(result, expected):
+    assert result["refusal"] and expected in result["refusal"], result["refusal"]
+    assert result["plan"] == [] and not result["nothing_to_do"]
+
+
+# --- bad requests: no target, bad target, bad mode ---
+
+def test_no_target():
+    refused_with(failover(topology(), target=None), "no target given; valid targets: us-east-1, us-west-2, eu-west-1")
+
+
+def test_bad_target_names_it_and_the_valid_ones():
+    refused_with(failover(topology(), target="ap-south-1"),
+                 "target=ap-south-1 is not a region of the application; valid targets: us-east-1, us-west-2, eu-west-1")
+
+
+def test_bad_mode():
+    refused_with(failover(topology(), mode="fast"), "mode=fast is not one of auto, planned, unplanned")
+
+
+# --- the topology refuses ---
+
+def test_unhealthy_target():
+    topo = topology()
+    topo["healthy_regions"].remove("eu-west-1")
+    topo["regions"]["eu-west-1"]["health_check"]["status"] = "unhealthy"
+    refused_with(failover(topo), "cannot fail over to eu-west-1: eu-west-1 is not healthy (reachable, health check unhealthy)")
+
+
+def test_split_brain():
+    refused_with(failover(topology(writers=["us-east-1", "us-west-2"])), "split brain: us-east-1, us-west-2 all take writes")
+
+
+def test_a_second_writer_that_is_the_target_is_no_split_brain_refusal():
+    result = failover(topology(writers=["us-east-1", "eu-west-1"]))
+    assert not any("split brain" in p for p in result["problems"]), result["problems"]
+
+
+def test_no_primary_known():
+    topo = topology(down=("us-east-1",))
+    topo["primary_region"] = None
+    for seen in topo["regions"].values():
+        if seen["database"].get("role") == "replica":
+            seen["database"].update(role="standalone", source=None, source_region=None)
+    topo["notes"] = ["no replica names a source"]
+    refused_with(failover(topo), "no region is known to hold the primary database (no replica names a source)")
+
+
+def test_target_not_a_replica_of_the_primary():
+    # after a failover to eu-west-1, us-west-2 still follows the dead us-east-1
+    refused_with(failover(after_failover(), target="us-west-2"),
+                 "the database in us-west-2 is replica, it follows us-east-1, not a replica of the primary in eu-west-1")
+
+
+def test_cache_not_a_member():
+    topo = topology()
+    topo["regions"]["eu-west-1"]["cache"]["global_replication_group_id"] = None
+    refused_with(failover(topo), "shop-redis in eu-west-1 is no Global Datastore member")
+
+
+def test_planned_with_the_source_down():
+    refused_with(failover(topology(down=("us-east-1",)), mode="planned"),
+                 "mode=planned needs the current primary region us-east-1 to answer; it does not (use mode=unplanned)")
+
+
+def test_several_problems_in_one_message():
+    topo = topology(down=("us-east-1",))
+    topo["regions"]["eu-west-1"]["cache"]["global_replication_group_id"] = None
+    result = failover(topo, mode="planned")
+    assert len(result["problems"]) == 2 and result["refusal"] == "cannot fail over to eu-west-1: " + "; ".join(result["problems"])
+
+
+# --- the RPO budget ---
+
+def gated(db_lag, cache_lag=1.0, reason=None):
+    return lag(("rds", "eu-west-1", "shop-db", db_lag, reason), ("elasticache", "eu-west-1", "shop-redis", cache_lag, None),
+               ("dynamodb", "us-east-1", "shop-sessions", 900.0, None))
+
+
+def test_over_rpo_is_refused_with_the_lag_and_the_way_out():
+    result = failover(topology(down=("us-east-1",)), readings=gated(600.0))
+    refused_with(result, "refusing an unplanned failover to eu-west-1: the lag is shop-db 600.0 s, shop-redis 1.0 s, "
+                         "against an RPO budget of 300 s; rerun with allow_data_loss=true to accept the loss")
+
+
+def test_unknown_lag_is_refused():
+    result = failover(topology(down=("us-east-1",)), readings=gated(None, reason="no valid ReplicaLag datapoint in the last 86400 s"))
+    refused_with(result, "shop-db unknown (no valid ReplicaLag datapoint in the last 86400 s)")
+
+
+def test_stale_lag_says_how_old():
+    readings = gated(400.0)
+    readings["replicas"][0].update(stale=True, latest_age_seconds=1200)
+    assert "shop-db 400.0 s (last reported 1200 s ago)" in failover(topology(down=("us-east-1",)), readings=readings)["refusal"]
+
+
+@pytest.mark.parametrize("how", [{"allow_data_loss": True}, {"lock_msg": HOLDS}])
+def test_over_rpo_goes_with_allow_data_loss_or_on_a_rerun(how):
+    result = failover(topology(down=("us-east-1",)), readings=gated(600.0), **how)
+    assert result["refusal"] is None and result["mode"] == "unplanned"
+
+
+def test_planned_is_not_gated_by_the_lag():
+    result = failover(topology(), readings=gated(600.0))
+    assert result["refusal"] is None and result["mode"] == "planned"
+
+
+def test_the_data_services_lag_is_reported_not_gated():
+    result = failover(topology(down=("us-east-1",)), readings=gated(20.0))
+    assert result["refusal"] is None and result["max_lag_seconds"] == 20.0
+    assert [r["id"] for r in result["lag_before"]] == ["shop-db", "shop-redis"]
+    assert [r["id"] for r in result["data_lag"]] == ["shop-sessions"]
+
+
+# --- state, mode and plan ---
+
+def test_unplanned_plan_during_an_outage():
+    result = failover(topology(down=("us-east-1",)), readings=gated(20.0))
+    assert result["state"]["source"] == "us-east-1" and not result["state"]["source_reachable"]
+    assert result["mode"] == "unplanned" and result["headline"] == "failover to eu-west-1 (unplanned)"
+    assert [s["step"] for s in result["plan"]] == ["lock", "database", "cache", "capacity", "dns", "config", "verify"]
+    text = {s["step"]: s["text"] for s in result["plan"]}
+    assert text["database"].startswith("2a. database: unplanned promotion of shop-db in eu-west-1 (replica of us-east-1), lag 20.0 s")
+    assert "cdn: primary origin eu-west-1" in text["dns"]
+    assert "standby name standby.api.shop.example.com weight 0 on eu-west-1, 100 on us-east-1, us-west-2" in text["dns"]
+    assert "(unreachable, left to the failback: us-east-1)" in text["config"]
+    dns = result["plan"][4]
+    assert dns["cdn"] == {"do": True, "primary_origin": "eu-west-1", "secondary_origin": "standby"}
+    assert dns["standby"] == {"do": True, "record_name": "standby.api.shop.example.com"}
+    assert result["plan"][5]["regions"] == ["us-west-2", "eu-west-1"]
+
+
+def test_what_to_read_before_the_rpo_check():
+    result = failover(topology(down=("us-east-1",)))
+    assert result["lag_replicas"] == [
+        {"type": "rds", "region": "eu-west-1", "id": "shop-db"},
+        {"type": "elasticache", "region": "eu-west-1", "id": "shop-redis"},
+        {"type": "dynamodb", "region": "us-east-1", "id": "shop-sessions", "receiving_region": "eu-west-1"},
+        {"type": "s3", "region": "us-east-1", "id": "shop-data-us-east-1", "destination_bucket": "shop-data-eu-west-1",
+         "rule_id": "to-eu-west-1"},
+    ]
+
+
+def test_aurora_lag_is_read_as_aurora():
+    result = plan.plan_failover(topology(), "eu-west-1", REGIONS, dict(APP, engine="aurora-mysql"))
+    assert result["lag_replicas"][0]["type"] == "aurora"
+
+
+def test_auto_is_planned_when_the_source_answers():
+    result = failover(topology())
+    assert result["mode"] == "planned" and "after fencing us-east-1" in result["plan"][1]["text"]
+
+
+def test_nothing_to_do_when_the_target_is_active():
+    result = failover(after_failover())
+    assert result["nothing_to_do"] and result["refusal"] is None
+    assert "already holds the writable database" in result["message"]
+
+
+def test_a_rerun_after_the_promotion_goes_on_from_where_it_stopped():
+    # killed after the promotion: eu-west-1 writes, the cache and DNS are still on us-east-1
+    topo = after_failover()
+    topo["cache_primary_region"] = "us-east-1"
+    topo["dns"]["configured_region"] = "us-east-1"
+    topo["primary_region"] = "eu-west-1"
+    result = failover(topo, lock_msg=HOLDS)
+    state = result["state"]
+    assert state["resumed"] and state["db_done"] and not state["cache_done"] and not state["dns_done"]
+    assert state["source"] == "us-east-1", "the source the other replicas still follow"
+    assert [r["type"] for r in result["lag_replicas"]][:1] == ["elasticache"]
+    assert result["headline"].endswith(", resumed)")
+    assert result["plan"][1]["text"] == "2a. database: already writable in eu-west-1" and not result["plan"][1]["do"]
+
+
+def test_a_rerun_with_everything_done_still_finishes():
+    result = failover(after_failover(), lock_msg=HOLDS)
+    assert not result["nothing_to_do"] and result["refusal"] is None
+
+
+def test_no_cdn():
+    topo = topology()
+    topo["cdn"] = None
+    result = failover(topo)
+    assert result["state"]["cdn_done"] and result["plan"][4]["text"].endswith("cdn: none")
+    assert not result["plan"][4]["cdn"]["do"] and not result["plan"][4]["standby"]["do"]
+
+
+def test_topology_summary_for_the_report():
+    summary = plan.topology_summary(topology(down=("us-east-1",)))
+    assert summary["writable_databases"] == [] and summary["database_primary"] == "us-east-1"
+    assert summary["regions"]["us-east-1"] == {"reachable": False, "healthy": False, "database": "unknown", "cache": "unknown",
+                                               "dns_traffic": False}
+
+
+# --- failback ---
+
+def failback(topo, target="us-east-1", lock_msg=None, **app):
+    return plan.plan_failback(topo, target, REGIONS, dict(APP, lock_operation="failback to us-east-1", **app), lock_msg)
+
+
+def back_from_outage():
+    """After a failover to eu-west-1, us-east-1 comes back still writable (it was cut off, never fenced)."""
+    topo = after_failover(down=())
+    topo["regions"]["us-east-1"]["database"].update(role="standalone", writable=True, source=None, source_region=None)
+    topo["writable_databases"] = ["us-east-1", "eu-west-1"]
+    topo["split_brain"] = True
+    topo["primary_region"] = None
+    return topo
+
+
+def test_failback_after_an_outage_fences_and_rebuilds():
+    result = failback(back_from_outage())
+    state = result["state"]
+    assert state["current"] == "eu-west-1" and state["stale_writers"] == ["us-east-1"]
+    assert state["to_rebuild"] == ["us-east-1", "us-west-2"] and not state["switched"]
+    assert [s["step"] for s in result["plan"]] == ["lock", "fence", "rebuild", "switchover", "replicas", "verify"]
+    assert result["plan"][1]["regions"] == ["us-east-1"] and result["plan"][2]["regions"] == ["us-east-1"]
+    assert "kept as shop-db-retired-20260101000000" in result["plan"][2]["text"]
+    assert result["headline"] == "failback to us-east-1 (current primary eu-west-1)"
+
+
+def test_failback_bad_target_and_bad_keep_old_and_aurora():
+    refused_with(failback(back_from_outage(), target="ap-south-1"), "target=ap-south-1 is not a region of the application")
+    refused_with(failback(back_from_outage(), keep_old="maybe"), "keep_old_instances=maybe is not a boolean")
+    refused_with(failback(back_from_outage(), engine="aurora-mysql"), "for Aurora run failover.yml -e target=us-east-1 mode=planned")
+
+
+def test_failback_needs_the_current_primary():
+    refused_with(failback(after_failover(down=("eu-west-1",))), "cannot fail back to us-east-1: no region is known to hold")
+    topo = back_from_outage()
+    topo["regions"]["eu-west-1"]["reachable"] = False
+    topo["reachable_regions"].remove("eu-west-1")
+    topo["writable_databases"] = ["eu-west-1"]
+    refused_with(failback(topo), "the current primary region eu-west-1 does not answer: a failback is planned and needs it")
+
+
+def test_failback_refuses_an_unhealthy_target_a_cache_outside_and_an_unfenceable_writer():
+    topo = back_from_outage()
+    topo["healthy_regions"].remove("us-east-1")
+    topo["regions"]["us-east-1"]["cache"]["global_replication_group_id"] = None
+    result = failback(topo)
+    assert "us-east-1 is not healthy (reachable)" in result["refusal"]
+    assert "shop-redis in us-east-1 is no Global Datastore member (re-create it with the redis role)" in result["refusal"]
+    topo = back_from_outage()
+    topo["regions"]["us-west-2"]["database"].update(role="standalone", writable=True)
+    topo["writable_databases"] = ["us-east-1", "us-west-2", "eu-west-1"]
+    topo["reachable_regions"].remove("us-west-2")
+    assert "the database in us-west-2 may still take writes and does not answer" in failback(topo)["refusal"]
+
+
+def test_failback_nothing_to_do():
+    result = failback(topology())
+    assert result["nothing_to_do"] and "nothing to do" in result["message"]
+    assert not failback(topology(), lock_msg=HOLDS)["nothing_to_do"]
+
+
+# --- verification ---
+
+OBSERVED = {"in_service": 2, "min_in_service": 2, "tables": {"shop-sessions": "ACTIVE"}, "bucket": True, "bucket_name": "shop-data-eu-west-1"}
+
+
+def test_verify_failover_passes_on_the_target():
+    result = plan.verify_failover(after_failover(), "eu-west-1", OBSERVED)
+    assert result["problems"] == []
+    assert result["result"] == "database, cache, DNS, CDN and capacity in eu-west-1; tables and bucket answer there"
+    assert result["topology_after"]["writable_databases"] == ["eu-west-1"]
+
+
+def test_verify_failover_names_everything_that_is_not_on_the_target():
+    topo = after_failover(down=())
+    topo["regions"]["us-east-1"]["database"].update(role="standalone", writable=True, source=None, source_region=None)
+    topo["writable_databases"] = ["us-east-1", "eu-west-1"]
+    topo["cache_primary_region"] = "us-east-1"
+    topo["dns"]["configured_region"] = "us-west-2"
+    topo["cdn"]["primary_region"] = "us-east-1"
+    topo["cdn"]["secondary_routing"]["configured_regions"] = ["eu-west-1"]
+    observed = dict(OBSERVED, in_service=1, tables={"shop-sessions": "CREATING"}, bucket=False)
+    problems = plan.verify_failover(topo, "eu-west-1", observed)["problems"]
+    assert problems == [
+        "other databases take writes too: us-east-1",
+        "the cache primary is in us-east-1",
+        "DNS sends the traffic to us-west-2",
+        "the CDN sends requests to us-east-1 first",
+        "the CDN standby name standby.api.shop.example.com still sends traffic to eu-west-1",
+        "1 InService instances in eu-west-1, expected 2",
+        "the table shop-sessions does not answer in eu-west-1",
+        "the bucket shop-data-eu-west-1 does not answer",
+    ]
+    replica = copy.deepcopy(topology())
+    assert plan.verify_failover(replica, "eu-west-1")["problems"][0].startswith("the database in eu-west-1 is replica, writable False")
+
+
+def test_verify_failback():
+    assert plan.verify_failback(topology(), "us-east-1")["problems"] == []
+    problems = plan.verify_failback(after_failover(), "us-east-1")["problems"]
+    assert "writable databases: eu-west-1" in problems
+    assert "the database in eu-west-1 is primary, not a replica of us-east-1" in problems
+    assert "the cache primary is in eu-west-1" in problems
