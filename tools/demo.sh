@@ -44,6 +44,6 @@ for path in sorted(pathlib.Path("reports").glob("*.json"), key=lambda p: p.stat(
         continue
     r = json.loads(path.read_text())
     print(f"{r['operation']:8} to {r['target']:10} {str(r['mode']):9} {r['outcome']:9} RTO {r['rto_seconds']} s (budget {r['rto_budget_seconds']} s), "
-          f"data-loss window {r['data_loss_window_seconds']} s (RPO budget {r['rpo_budget_seconds']} s)  {path}")
+          f"data-loss window {r['data_loss_window_seconds']} s (RPO budget {r['rpo_seconds']} s)  {path}")
     print("         " + " | ".join(f"{s['step']} {s['seconds']} s" for s in r["timeline"]))
 PY
