@@ -58,7 +58,7 @@ options:
   lock:
     description:
       - The result of M(multiregion.dr.failover_lock) run in check mode with C(state=acquired); its C(msg) says
-        whether the same owner already holds the lock for this operation (a rerun, RV(state.resumed)).
+        whether the same owner already holds the lock for this operation (a rerun, C(resumed) in RV(state)).
     type: dict
     default: {}
   lag:
