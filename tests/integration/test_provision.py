@@ -316,7 +316,7 @@ def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(
     assert leftovers(aws) == before and protected() == dict.fromkeys(REGIONS, True)
 
     # an object the application wrote, and the failover lock's records in the zone
-    aws("s3", "us-west-2").put_object(Bucket=f"{NAME}-data-us-west-2", Key="orders.csv", Body=b"keep me")
+    aws("s3", "us-west-2").put_object(Bucket=f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2", Key="orders.csv", Body=b"keep me")
     route53 = aws("route53")
     zone = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == f"{APP['dns_zone']}.")
     route53.change_resource_record_sets(HostedZoneId=zone["Id"], ChangeBatch={"Changes": [
@@ -328,13 +328,13 @@ def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(
     assert run.rc == 0, run.failures() or run.stderr
     assert set(run.stats) == set(REGIONS)
     kept = leftovers(aws)
-    assert sorted(item for item in kept if "KMS" not in item) == [f"S3 bucket {NAME}-data-us-west-2"], kept
+    assert sorted(item for item in kept if "KMS" not in item) == [f"S3 bucket {NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2"], kept
     for region in REGIONS:  # the keys stay usable: the final snapshot and backups need them
         assert f"{region} KMS alias alias/{NAME}-data" in kept
         assert aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]["KeyState"] == "Enabled"
     messages = debug_messages(run)
-    assert f"Bucket {NAME}-data-us-west-2 kept: it holds objects" in messages and "teardown_delete_keys=true" in messages
-    assert aws("s3", "us-west-2").get_object(Bucket=f"{NAME}-data-us-west-2", Key="orders.csv")["Body"].read() == b"keep me"
+    assert f"Bucket {NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2 kept: it holds objects" in messages and "teardown_delete_keys=true" in messages
+    assert aws("s3", "us-west-2").get_object(Bucket=f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2", Key="orders.csv")["Body"].read() == b"keep me"
     # the zone it created went, after its records and the lock's
     assert route53.list_hosted_zones()["HostedZones"] == []
     # The primary database leaves a final snapshot by default (rds_skip_final_snapshot: false).
