@@ -239,6 +239,19 @@ def test_secondary_rejects_what_it_inherits(client, datastore):
         assert created[key] == primary[key]
 
 
+def test_secondary_uses_the_primarys_auth_token(client):
+    """A secondary cannot be given an AUTH token; it shows AuthTokenEnabled from its primary."""
+    ec = client("elasticache", PRIMARY)
+    make_group(ec, "auth-use1", TransitEncryptionEnabled=True, AuthToken="a" * 32)
+    gid = ec.create_global_replication_group(GlobalReplicationGroupIdSuffix="auth", PrimaryReplicationGroupId="auth-use1")[
+        "GlobalReplicationGroup"
+    ]["GlobalReplicationGroupId"]
+    created = client("elasticache", WEST).create_replication_group(
+        ReplicationGroupId="auth-usw2", ReplicationGroupDescription="x", GlobalReplicationGroupId=gid
+    )["ReplicationGroup"]
+    assert (created["AuthTokenEnabled"], created["TransitEncryptionEnabled"]) == (True, True)
+
+
 def test_disassociate_makes_a_standalone_group(datastore):
     gid, ec = datastore
     ec[WEST].disassociate_global_replication_group(

@@ -232,6 +232,8 @@ def _create_replication_group(self, **kwargs):
             kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
         replication_group = _original_create_replication_group(self, **kwargs)
         if group is not None:
+            # AWS: a secondary uses the primary's AUTH token (it cannot be given one of its own)
+            replication_group.auth_token_enabled = group.auth_token_enabled
             group.members.append(
                 {
                     "id": replication_group.replication_group_id,
