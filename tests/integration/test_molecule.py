@@ -16,8 +16,8 @@ SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glo
 @pytest.mark.slow(80)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(sim, scenario, tmp_path, strategy_env):
-    # HOME of its own: molecule builds and installs the collection into ~/.ansible/collections, and two
-    # scenarios on the two xdist workers would replace each other's copy mid-run
+    # HOME of its own: molecule keeps each scenario's state under ~/.ansible/tmp (the collection is not installed
+    # there: extensions/molecule/config.yml points ANSIBLE_COLLECTIONS_PATH at this checkout's link)
     env = dict(os.environ, HOME=str(tmp_path), AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing",
                PATH=f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", **strategy_env)
     env.pop("ANSIBLE_CONFIG", None)
