@@ -350,8 +350,12 @@ def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(
     assert run.rc == 0, run.failures() or run.stderr
     assert leftovers(aws) == [f"hosted zone {APP['dns_zone']}. with 3 records"]  # SOA, NS and the user's www
     assert "kept: it is not tagged" in debug_messages(run)
+    # the replicas lose their alias with their deletion (kms_replica_key); the primary names them
+    primary = aws("kms", HOME).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]
+    replicas = {r["Region"]: r["Arn"] for r in primary["MultiRegionConfiguration"]["ReplicaKeys"]}
+    assert sorted(replicas) == sorted(set(REGIONS) - {HOME})
     for region in REGIONS:
-        key = aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]
+        key = aws("kms", region).describe_key(KeyId=replicas.get(region, primary["Arn"]))["KeyMetadata"]
         assert key["KeyState"] in GONE_KEY_STATES
         if key["KeyState"] == "PendingDeletion":
             days = (key["DeletionDate"] - key["CreationDate"]).total_seconds() / 86400
