@@ -6,19 +6,19 @@ import json
 import os
 import subprocess
 import sys
-import itertools
 from pathlib import Path
 
 import boto3
 import filelock
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 # Unit tests import the collection as ansible_collections.multiregion.dr (make setup links it).
 sys.path.insert(0, str(ROOT / ".collections"))
+
+from ansible_collections.multiregion.dr.tests.module_runner import run_module  # noqa: E402 (needs the path above)
 
 
 def pytest_collection_modifyitems(items):
@@ -159,8 +159,14 @@ class PlaybookRun:
         raise KeyError(f"no task named {name!r} ran on {host}")
 
     def failures(self):
-        """The msg of every failed task, on every host."""
-        return [result.get("msg", "") for host in self.stats for _name, result in self.results(host) if result.get("failed")]
+        """The msg of every failed task, on every host; of a loop, the msg of each failed item."""
+        found = []
+        for host in self.stats:
+            for _name, result in self.results(host):
+                if result.get("failed"):
+                    items = [item.get("msg", "") for item in result.get("results", []) if isinstance(item, dict) and item.get("failed")]
+                    found += items or [result.get("msg", "")]
+        return found
 
     def changed(self):
         return sum(stat.get("changed", 0) for stat in self.stats.values())
@@ -225,6 +231,10 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
     provision.yml, the others load its snapshot (seconds instead of minutes), from the file when it was made by
     another worker. The lock makes a worker wait for a provision under way instead of running its own."""
     path = shared_dir / f"{PROVISIONED}.pickle"
+    # For a quick loop on one test: a snapshot kept from an earlier session (it must match the playbooks).
+    kept = os.environ.get("DR_TEST_PROVISIONED_SNAPSHOT")
+    if kept and not path.exists():
+        path.write_bytes(Path(kept).read_bytes())
     with provisioned_lock:
         if PROVISIONED in sim.snapshots():
             sim.load_snapshot(PROVISIONED)
@@ -236,31 +246,25 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
 
 
 @pytest.fixture
-def module(sim, tmp_path):
-    """module("rds_promote", {...}, check=False, diff=False) runs one multiregion.dr module task
-    on localhost and returns its result dict (failed results included)."""
+def module(sim, monkeypatch):
+    """module("rds_promote", {...}, check=False, diff=False) runs one multiregion.dr module on the simulator and
+    returns its result dict (failed results included): in this process (tests/module_runner.py; a fraction of a
+    second where an ansible-playbook takes seconds to start: the playbooks run the modules through Ansible), or
+    with process=True in a process of its own, for modules that must run at the same time."""
 
-    counter = itertools.count()
-
-    def run(name, args, check=False, diff=False, env=None):
-        fqcn = name if "." in name else f"multiregion.dr.{name}"
-        play = [
-            {
-                "name": "module under test",
-                "hosts": "localhost",
-                "gather_facts": False,
-                "vars": {"ansible_python_interpreter": sys.executable},
-                "tasks": [{"name": "task", fqcn: args, "register": "result", "ignore_errors": True}],
-            }
-        ]
-        path = tmp_path / f"{name.replace('.', '_')}_{next(counter)}.yml"
-        path.write_text(yaml.safe_dump(play))
-        cmd = [str(BIN / "ansible-playbook"), "-i", "localhost,", "-c", "local", str(path)]
-        if check:
-            cmd.append("--check")
-        if diff:
-            cmd.append("--diff")
-        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **(env or {})), capture_output=True, text=True, timeout=900, check=False)
-        return PlaybookRun(proc).result("task")
+    def run(name, args, check=False, diff=False, env=None, process=False):
+        environment = {k: v for k, v in ansible_env(sim.endpoint, **(env or {})).items() if k.startswith("AWS_")}
+        if process:
+            request = json.dumps({"name": name, "args": args, "check": check, "diff": diff})
+            env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION")}
+            proc = subprocess.run([sys.executable, str(ROOT / "tests" / "module_runner.py")], input=request, env={**env, **environment},
+                                  capture_output=True, text=True, timeout=900, check=True)
+            return TaskResult(json.loads(proc.stdout))
+        with monkeypatch.context() as patched:
+            for key in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+                patched.delenv(key, raising=False)
+            for key, value in environment.items():
+                patched.setenv(key, value)
+            return TaskResult(run_module(name, args, check, diff))
 
     return run

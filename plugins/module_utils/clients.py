@@ -3,11 +3,13 @@
 """Regional AWS clients for multiregion.dr modules: one place for retries, timeouts,
 region validation and telling "the region is unreachable" apart from an API error."""
 
+import functools
 import random
 import time
 
 try:
     import botocore
+    import botocore.loaders
     from botocore.config import Config
 except ImportError:
     pass  # handled by AnsibleAWSModule
@@ -94,13 +96,13 @@ def throttle_retry(call, *args, **kwargs):
     return None  # not reached: the last attempt returns or raises
 
 
+@functools.lru_cache(maxsize=None)
 def known_regions():
-    """AWS region names botocore knows of (all partitions)."""
-    session = botocore.session.get_session()
-    regions = set()
-    for partition in session.get_available_partitions():
-        regions.update(session.get_available_regions("ec2", partition_name=partition))
-    return sorted(regions)
+    """AWS region names botocore knows of (all partitions), from its small partitions file: asking a session for
+    each partition's regions loads a service model per partition (seconds of JSON in every module run)."""
+    partitions = botocore.loaders.create_loader().load_data("partitions")["partitions"]
+    # without the partitions' pseudo-regions (aws-global, aws-cn-global, ...)
+    return sorted(region for partition in partitions for region in partition["regions"] if not region.endswith("-global"))
 
 
 def check_region(module, value, option="region", allowed=None):

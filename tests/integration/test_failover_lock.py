@@ -6,8 +6,8 @@ import time
 ZONE = "shop.example.com"
 
 
-def lock(module, **args):
-    return module("failover_lock", {"hosted_zone": ZONE, "region": "us-east-1", **args})
+def lock(module, process=False, **args):
+    return module("failover_lock", {"hosted_zone": ZONE, "region": "us-east-1", **args}, process=process)
 
 
 def txt(aws, name):
@@ -65,7 +65,7 @@ def test_stale_lock_is_taken_over(module, aws):
 def test_two_operators_at_once_exactly_one_wins(module, aws):
     aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t3")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(lambda who: lock(module, owner=who, operation=f"failover by {who}"), ["dave", "erin"]))
+        results = list(pool.map(lambda who: lock(module, process=True, owner=who, operation=f"failover by {who}"), ["dave", "erin"]))
     assert sorted(bool(r.get("failed")) for r in results) == [False, True], results
     assert len(txt(aws, "_multiregion-dr-lock")[1]) == 1
 

@@ -1,6 +1,7 @@
 """module_utils/clients.py: error codes and the retry on throttling."""
 
 import botocore.exceptions
+import botocore.session
 import pytest
 
 from ansible_collections.multiregion.dr.plugins.module_utils import clients
@@ -48,3 +49,12 @@ def test_error_code_and_text_read_one_way():
 ])
 def test_is_throttled(code, throttled):
     assert clients.is_throttled(client_error(code)) is throttled
+
+
+def test_known_regions_are_every_partitions_regions_without_pseudo_regions():
+    regions = clients.known_regions()
+    session = botocore.session.get_session()
+    for partition in ("aws", "aws-cn", "aws-us-gov"):
+        assert set(session.get_available_regions("ec2", partition_name=partition)) <= set(regions), partition
+    assert {"us-east-1", "eu-west-1", "cn-north-1", "us-gov-west-1"} <= set(regions)
+    assert not [r for r in regions if r.endswith("-global")] and regions == sorted(regions)
