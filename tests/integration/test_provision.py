@@ -286,11 +286,11 @@ def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playboo
     assert checked.rc == 0 and checked.changed() == 0, checked.stats
 
 
-@pytest.mark.slow(550)
 def debug_messages(run):
     return " | ".join(str(result.get("msg", "")) for host in run.stats for name, result in run.results(host) if "Say that" in name)
 
 
+@pytest.mark.slow(550)
 def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(provisioned, playbook, aws):
     # refused without the confirmation, a plan in check mode; then a teardown that keeps the keys, a bucket that
     # holds objects and (later) a zone it did not create; then with the flags; then a rerun that changes nothing
