@@ -197,8 +197,7 @@ def _probe_region(module, region, database, cache):
     """Everything region-scoped, with probe clients; never raises."""
     out = {"reachable": True, "detail": "reachable", "database": None, "cache": None, "db_view": None, "cache_view": None}
     try:
-        # made in this thread: module.client() opens a new boto3 session per client, so this
-        # is thread safe, and the regions' (CPU-bound) client set-up overlaps
+        # made in this thread (clients.client() serialises the one session it makes them from), used in parallel
         if database:
             out["database"], out["db_view"] = _probe_database(region, client(module, "rds", region, probe=True), database)
         if cache:

@@ -42,8 +42,9 @@ def read_only(aws):
 
 
 def put_lag(aws, *values):
-    """Stored datapoints win over the simulated ones: values one minute apart, the last one now."""
-    now = datetime.now(timezone.utc)
+    """Stored datapoints win over the simulated ones: values one minute apart, the last one 2 s ago (a read
+    within the same second would not see it: GetMetricData takes whole seconds)."""
+    now = datetime.now(timezone.utc) - timedelta(seconds=2)
     aws("cloudwatch", WEST).put_metric_data(
         Namespace="AWS/RDS",
         MetricData=[
