@@ -2,8 +2,11 @@
 primary in us-east-1 and secondaries in us-west-2 and eu-west-1, made through boto3."""
 
 import time
+from datetime import timedelta
 
 import pytest
+from moto.core import DEFAULT_ACCOUNT_ID
+from moto.elasticache.models import elasticache_backends
 
 PRIMARY, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
 GROUPS = {PRIMARY: "sessions-use1", WEST: "sessions-usw2", EU: "sessions-euw1"}
@@ -35,6 +38,9 @@ def datastore(aws):
             ReplicationGroupId=GROUPS[region], ReplicationGroupDescription="sessions", GlobalReplicationGroupId=global_id,
             NumCacheClusters=2,
         )
+        # The simulator runs in this process: the secondaries have existed for a while, so CloudWatch holds a lag
+        # datapoint already (AWS publishes one a minute; a read in the second they were made would find none).
+        elasticache_backends[DEFAULT_ACCOUNT_ID][region].replication_groups[GROUPS[region]].replication_group_create_time -= timedelta(minutes=10)
     return global_id
 
 
