@@ -75,6 +75,10 @@ def aws(sim):
     return make
 
 
+# Left out of every run's environment: each task names its region and uses the simulator's dummy keys.
+UNSET = ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION")
+
+
 def ansible_env(endpoint, **extra):
     """The environment of an ansible-playbook run: the simulator's endpoint and dummy keys, and no default
     region (a user of inventories/local sets none: every task must name its region)."""
@@ -90,7 +94,7 @@ def ansible_env(endpoint, **extra):
         ANSIBLE_DEPRECATION_WARNINGS="0",
         PATH=f"{BIN}{os.pathsep}{env.get('PATH', '')}",
     )
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+    for name in UNSET:
         env.pop(name, None)
     env.update({k: str(v) for k, v in extra.items()})
     return env
@@ -253,18 +257,18 @@ def module(sim, monkeypatch):
     with process=True in a process of its own, for modules that must run at the same time."""
 
     def run(name, args, check=False, diff=False, env=None, process=False):
-        environment = {k: v for k, v in ansible_env(sim.endpoint, **(env or {})).items() if k.startswith("AWS_")}
+        environment = ansible_env(sim.endpoint, **(env or {}))
         if process:
             request = json.dumps({"name": name, "args": args, "check": check, "diff": diff})
-            env = {k: v for k, v in os.environ.items() if k not in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION")}
-            proc = subprocess.run([sys.executable, str(ROOT / "tests" / "module_runner.py")], input=request, env={**env, **environment},
+            proc = subprocess.run([sys.executable, str(ROOT / "tests" / "module_runner.py")], input=request, env=environment,
                                   capture_output=True, text=True, timeout=900, check=True)
             return TaskResult(json.loads(proc.stdout))
         with monkeypatch.context() as patched:
-            for key in ("AWS_PROFILE", "AWS_DEFAULT_REGION", "AWS_REGION"):
+            for key in UNSET:
                 patched.delenv(key, raising=False)
             for key, value in environment.items():
-                patched.setenv(key, value)
+                if key.startswith("AWS_"):
+                    patched.setenv(key, value)
             return TaskResult(run_module(name, args, check, diff))
 
     return run
