@@ -5,10 +5,14 @@
 One GetMetricData call per region (all replicas of a region in one call). The lag is the
 latest valid value in the lookback window. When that window has none (RDS reports -1 while
 replication is not running; Aurora and ElastiCache stop publishing when the source region goes
-out), the last value the replica reported within the history window stands in, marked stale:
-it is the data-loss window of a promotion, however long ago the region went out. No datapoint
-at all is unknown (None), never 0, and never counts as within the RPO: a failover decision
-must not take silence for health.
+out), the last value the replica reported within the history window is the lag, marked stale.
+
+The data-loss window of a promotion is the lag while replication runs. Once it stopped (or the
+metric went silent), the replica has applied nothing since its last valid datapoint, and its
+source may have taken writes until it died, which the replica side cannot see: the window is
+that lag plus the time since that datapoint. No datapoint at all is unknown (None), never 0,
+and never counts as within the RPO: a failover decision must not take silence for health.
+rpo_verdict() is the one RPO gate (the failover plan, rds_promote and elasticache_global_failover).
 """
 
 import datetime
@@ -100,6 +104,8 @@ def summarize(points, factor, now=None, lookback_seconds=None, minimums=None):
     window has no valid value: then the latest older valid value is the lag, and stale is True
     when the window has no datapoint at all (the metric went silent). minimums: the Minimum of each
     minute [(timestamp, value)]; its latest -1 means replication stopped within that minute.
+    data_loss_window_seconds: the lag while replication runs; once it stopped or went silent, the
+    last valid lag plus the seconds since its datapoint (seconds_since_applied); None when unknown.
     """
     points = sorted(points, key=lambda p: p[0])
     result = {
@@ -110,6 +116,8 @@ def summarize(points, factor, now=None, lookback_seconds=None, minimums=None):
         "datapoints": len(points),
         "latest_timestamp": None,
         "latest_age_seconds": None,
+        "seconds_since_applied": None,
+        "data_loss_window_seconds": None,
     }
     if not points:
         return result
@@ -124,28 +132,64 @@ def summarize(points, factor, now=None, lookback_seconds=None, minimums=None):
     if silent:
         result["stale"] = result["lag_seconds"] is not None
         result["last_lag_before_stop"] = result["lag_seconds"]
+    else:
+        lowest = dict(minimums or []).get(latest_stamp, latest)
+        result["replication_running"] = latest >= 0 and lowest >= 0
+        if not result["replication_running"] and valid:
+            result["last_lag_before_stop"] = result["lag_seconds"]
+    if not valid:
         return result
-    lowest = dict(minimums or []).get(latest_stamp, latest)
-    result["replication_running"] = latest >= 0 and lowest >= 0
-    if not result["replication_running"] and valid:
-        result["last_lag_before_stop"] = result["lag_seconds"]
+    if result["replication_running"]:
+        result["data_loss_window_seconds"] = result["lag_seconds"]
+    else:
+        # nothing applied since the last valid datapoint (its minute's start: never less than the truth)
+        since = max(0.0, ((now or latest_stamp) - valid[-1][0]).total_seconds())
+        result["seconds_since_applied"] = round(since, 1)
+        result["data_loss_window_seconds"] = round(result["lag_seconds"] + since, 1)
     return result
 
 
-def status_of(lag_seconds, rpo_seconds):
-    if lag_seconds is None:
+def status_of(window_seconds, rpo_seconds):
+    if window_seconds is None:
         return "unknown"
-    if rpo_seconds is not None and lag_seconds > rpo_seconds:
+    if rpo_seconds is not None and window_seconds > rpo_seconds:
         return "over_rpo"
     return "ok"
 
 
 def aggregate(results, rpo_seconds):
-    """max_lag_seconds (of the known lags), within_rpo (every replica known and within), unknown ids."""
+    """max_lag_seconds (of the known lags), max_data_loss_window_seconds, within_rpo (every replica's
+    window known and within), unknown ids."""
     known = [r["lag_seconds"] for r in results if r["lag_seconds"] is not None]
-    unknown = [r["id"] for r in results if r["lag_seconds"] is None]
+    windows = [r["data_loss_window_seconds"] for r in results if r.get("data_loss_window_seconds") is not None]
+    unknown = [r["id"] for r in results if r.get("data_loss_window_seconds") is None]
     within = bool(results) and not unknown and all(r["status"] == "ok" for r in results)
-    return {"max_lag_seconds": max(known) if known else None, "within_rpo": within, "unknown": unknown}
+    return {"max_lag_seconds": max(known) if known else None, "max_data_loss_window_seconds": max(windows) if windows else None,
+            "within_rpo": within, "unknown": unknown}
+
+
+def describe(reading):
+    """One reading in a sentence: its data-loss window and where it comes from."""
+    window = reading.get("data_loss_window_seconds")
+    if window is None:
+        return f"{reading['id']} unknown ({reading.get('reason') or 'no data'})"
+    if reading.get("seconds_since_applied") is None:
+        return f"{reading['id']} {window} s"
+    why = "metric silent" if reading.get("stale") else "replication stopped"
+    return (f"{reading['id']} {window} s ({why}: lag {reading['lag_seconds']} s at its last datapoint, "
+            f"{reading['seconds_since_applied']} s ago)")
+
+
+def rpo_verdict(readings, rpo_seconds, allow_data_loss=False):
+    """The RPO gate, for every caller: ("passed" | "overridden" | "refused", the windows in words).
+
+    Passed when every reading's data-loss window is known and at most rpo_seconds (no budget: known is
+    enough); otherwise refused, unless allow_data_loss, which overrides (the caller warns and reports)."""
+    windows = [r.get("data_loss_window_seconds") for r in readings]
+    text = ", ".join(describe(r) for r in readings)
+    if all(w is not None and (rpo_seconds is None or w <= rpo_seconds) for w in windows):
+        return "passed", text
+    return ("overridden" if allow_data_loss else "refused"), text
 
 
 def _call(module, service, region, method, **params):
@@ -217,7 +261,7 @@ def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None,
             lowest[stamp] = min(value, lowest.get(stamp, value))
         entry = {"type": replica["type"], "region": replica["region"], "id": replica["id"], "metric": name}
         entry.update(summarize(list(merged.items()), factor, now, lookback_seconds, list(lowest.items())))
-        entry["status"] = status_of(entry["lag_seconds"], rpo_seconds)
+        entry["status"] = status_of(entry["data_loss_window_seconds"], rpo_seconds)
         if entry["lag_seconds"] is None:
             window = max(lookback_seconds, history_seconds)
             entry["reason"] = problems.get(index) or (
@@ -228,8 +272,11 @@ def read_lag(module, replicas, lookback_seconds=300, rpo_seconds=None, now=None,
         elif entry["stale"]:
             entry["reason"] = (
                 f"no {name} datapoint in the last {lookback_seconds} s (replication stopped or its source region is silent); "
-                f"the last lag reported, {entry['latest_age_seconds']} s ago, stands in"
+                f"the data-loss window is the last lag reported plus the {entry['seconds_since_applied']} s since"
             )
+        elif entry["replication_running"] is False:
+            entry["reason"] = (f"replication is not running ({name} -1): the data-loss window is the lag before it stopped "
+                               f"plus the {entry['seconds_since_applied']} s since")
         results.append(entry)
     summary = aggregate(results, rpo_seconds)
     summary.update(replicas=results, regions=regions)

@@ -11,6 +11,8 @@ Output: where the run stands (``state``), what refuses it (``problems``), the se
 ordered ``plan``; after the moves, ``verify_failover`` / ``verify_failback`` say what is not as it should be.
 """
 
+from ansible_collections.multiregion.dr.plugins.module_utils.lag import rpo_verdict
+
 MODES = ("auto", "planned", "unplanned")
 OPERATIONS = ("failover", "failback")
 BOOLEAN_WORDS = ("true", "false", "yes", "no", "1", "0")
@@ -166,13 +168,6 @@ def lag_replicas(target, state, app):
     return gated, reported
 
 
-def _lag_text(reading):
-    if reading.get("lag_seconds") is None:
-        return f"{reading['id']} unknown ({reading.get('reason') or 'no data'})"
-    stale = f" (last reported {reading.get('latest_age_seconds')} s ago)" if reading.get("stale") else ""
-    return f"{reading['id']} {reading['lag_seconds']} s{stale}"
-
-
 def split_lag(lag, gated):
     """replication_lag_info's readings split into the gated ones and the reported ones."""
     keys = {(r["type"], r["region"], r["id"]) for r in gated}
@@ -183,14 +178,15 @@ def split_lag(lag, gated):
 
 
 def rpo_problem(target, mode, allow_data_loss, state, gated_readings, rpo_seconds):
-    """An unplanned failover loses what the target has not received: refuse above the budget or unknown.
-    A resumed run passed this gate before it took the lock; mid-failover lag reads unknown."""
-    if mode == "planned" or allow_data_loss or state["resumed"] or not gated_readings:
+    """An unplanned failover loses what the target has not received: refuse when a data-loss window is
+    above the budget or unknown (lag.rpo_verdict). A resumed run passed this gate before it took the lock;
+    mid-failover lag reads unknown."""
+    if mode == "planned" or state["resumed"] or not gated_readings:
         return None
-    within = all(r.get("lag_seconds") is not None and r["lag_seconds"] <= rpo_seconds for r in gated_readings)
-    if within:
+    verdict, windows = rpo_verdict(gated_readings, rpo_seconds, allow_data_loss)
+    if verdict != "refused":
         return None
-    return (f"refusing an unplanned failover to {target}: the lag is {', '.join(_lag_text(r) for r in gated_readings)}, "
+    return (f"refusing an unplanned failover to {target}: the data-loss window is {windows}, "
             f"against an RPO budget of {_number(rpo_seconds)} s; rerun with allow_data_loss=true to accept the loss")
 
 
@@ -198,7 +194,7 @@ def _step(number, step, text, do=True, **data):
     return dict(number=number, step=step, do=do, text=f"{number}. {text}", **data)
 
 
-def failover_steps(topology, target, state, mode, app, max_lag, regions):
+def failover_steps(topology, target, state, mode, app, window, regions):
     """The ordered plan of a failover, each step as data with the line the plan shows."""
     name = app["name"]
     others = [r for r in regions if r != target]
@@ -209,8 +205,9 @@ def failover_steps(topology, target, state, mode, app, max_lag, regions):
         database = (f"planned promotion of {name}-db in {target} (replica of {source}), after fencing {source} (read_only=1 in its "
                     f"parameter group) and waiting for lag 0")
     else:
-        lag = "unknown" if max_lag is None else max_lag
-        database = f"unplanned promotion of {name}-db in {target} (replica of {source}), lag {lag} s, RPO {_number(app['rpo_seconds'])} s"
+        window = "unknown" if window is None else f"{_number(window)} s"
+        database = (f"unplanned promotion of {name}-db in {target} (replica of {source}), data-loss window {window}, "
+                    f"RPO {_number(app['rpo_seconds'])} s")
     cache = (f"primary already in {target}" if state["cache_done"]
              else f"FailoverGlobalReplicationGroup {state['global_cache_id']} to {name}-redis in {target}")
     dns = (f"weight 100 already on {target}" if state["dns_done"]
@@ -280,7 +277,10 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
         return dict(result, problems=[problem], refusal=problem)
     known = [r["lag_seconds"] for r in gated_readings if r.get("lag_seconds") is not None]
     result["max_lag_seconds"] = max(known) if known else _part(lag).get("max_lag_seconds")
-    result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["max_lag_seconds"], regions)
+    windows = [r.get("data_loss_window_seconds") for r in gated_readings]
+    result["data_loss_window_seconds"] = (0 if result["mode"] == "planned" else
+                                          max(windows) if windows and None not in windows else None)
+    result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["data_loss_window_seconds"], regions)
     result["headline"] = f"failover to {target} ({result['mode']}{', resumed' if state['resumed'] else ''})"
     return _with_hosts(result, switch=[target], config=topology.get("reachable_regions", []))
 

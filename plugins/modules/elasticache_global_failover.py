@@ -52,8 +52,9 @@ options:
     type: str
   rpo_seconds:
     description:
-      - Refuse to change anything while C(GlobalDatastoreReplicationLag) of the target member is above this many seconds,
-        or when there is no recent data point for it (the lag is then unknown).
+      - Refuse to change anything while the data-loss window of the target member is above this many seconds, or unknown.
+        The window is its C(GlobalDatastoreReplicationLag) while published; once the metric went silent (the primary
+        region is out), the last lag plus the time since that data point. The rule is shared with M(multiregion.dr.rds_promote).
       - A number of 0 or more. Not set means no lag gate.
       - C(max_lag_seconds), the option's former name, is an alias.
     aliases: [max_lag_seconds]
@@ -169,6 +170,14 @@ lag_seconds:
   returned: always
   type: float
   sample: 0.4
+data_loss_window_seconds:
+  description:
+    - The writes a failover may lose, in seconds (see M(multiregion.dr.replication_lag_info)): the lag while the metric
+      is published; once it went silent (the primary region is out), the last lag plus the time since that data point.
+    - Null when not read or unknown.
+  returned: always
+  type: float
+  sample: 0.4
 lag_gate:
   description: C(passed), C(overridden) (failed but O(allow_data_loss=true)), or C(not checked).
   returned: always
@@ -207,7 +216,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import on_e
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_info
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
-from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
+from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag, rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import add_statuses
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import wait_or_fail
@@ -263,7 +272,7 @@ class GlobalFailover:
         self.state = self.params["state"]
         self.stopwatch = Stopwatch()
         self.statuses = []
-        self.lag = None
+        self.lag = self.window = None
         self.lag_gate = "not checked"
         self.ec = client(module, "elasticache", self.region)
 
@@ -320,21 +329,18 @@ class GlobalFailover:
         # no data or an unreadable region is unknown (None), never 0.
         reading = read_lag(self.module, [{"type": "elasticache", "region": self.region, "id": target["replication_group_id"]}],
                            lookback_seconds=self.params["lag_period"])["replicas"][0]
-        self.lag = reading["lag_seconds"]
-        unknown = f"unknown ({reading.get('reason')})"
-        if self.lag is not None and self.lag <= threshold:
-            self.lag_gate = "passed"
-            return
-        if self.params["allow_data_loss"]:
-            self.lag_gate = "overridden"
-            self.module.warn(f"{LAG_METRIC} of {target['replication_group_id']} is "
-                             f"{unknown if self.lag is None else f'{self.lag} s'}, above rpo_seconds={threshold}; "
+        self.lag, self.window = reading["lag_seconds"], reading["data_loss_window_seconds"]
+        # lag.rpo_verdict: the one RPO gate (a silent metric counts the time since its last datapoint)
+        verdict, window = rpo_verdict([reading], threshold, self.params["allow_data_loss"])
+        self.lag_gate = verdict
+        if verdict == "overridden":
+            self.module.warn(f"the data-loss window of {target['replication_group_id']} is {window}, above rpo_seconds={threshold}; "
                              "going ahead because allow_data_loss=true")
-            return
-        self.fail(f"{LAG_METRIC} of {target['replication_group_id']} in {self.region} is "
-                  f"{unknown if self.lag is None else f'{self.lag} s'}"
-                  f", not at most rpo_seconds={threshold}; nothing was changed. Wait for replication to catch up, or set "
-                  "allow_data_loss=true to accept losing the writes not yet replicated", lag_seconds=self.lag)
+        elif verdict == "refused":
+            self.fail(f"the data-loss window of {target['replication_group_id']} in {self.region} ({LAG_METRIC}) is {window}, "
+                      f"not at most rpo_seconds={threshold}; nothing was changed. Wait for replication to catch up, or set "
+                      "allow_data_loss=true to accept losing the writes not yet replicated", lag_seconds=self.lag,
+                      data_loss_window_seconds=self.window)
 
     def run(self):
         group = self.settle(self.describe())
@@ -400,6 +406,7 @@ class GlobalFailover:
             after=after,
             plan=plan,
             lag_seconds=self.lag,
+            data_loss_window_seconds=self.window,
             lag_gate=self.lag_gate,
             seconds=self.stopwatch.seconds,
             statuses=self.statuses,

@@ -40,9 +40,11 @@ description:
     so a dead region does not block the promotion.
   - B(RPO gate) - before an unplanned promotion the module reads the replica's lag from CloudWatch
     (see M(multiregion.dr.replication_lag_info); for Aurora C(AuroraGlobalDBRPOLag), or C(AuroraGlobalDBReplicationLag)
-    when the engine publishes only that one). When replication has stopped (C(ReplicaLag=-1)) the
-    last lag before the stop counts. If that lag is unknown, or above O(rpo_seconds), the module
-    refuses before changing anything unless O(allow_data_loss=true).
+    when the engine publishes only that one). While replication runs the data-loss window is the lag. When
+    it has stopped (C(ReplicaLag=-1)) or the metric went silent, the window is the last lag plus the time
+    since that datapoint: the source may have taken writes until it died, and the replica saw none of them.
+    If the window is unknown, or above O(rpo_seconds), the module refuses before changing anything unless
+    O(allow_data_loss=true). The same rule gates M(multiregion.dr.failover_plan) and M(multiregion.dr.elasticache_global_failover).
   - A rerun after a time-out or an interruption picks up where the last run stopped; a promotion,
     switchover or failover already under way is only waited for.
 author:
@@ -72,15 +74,15 @@ options:
     default: auto
   rpo_seconds:
     description:
-      - The RPO budget for an unplanned promotion, in seconds. A lag above it refuses the promotion unless O(allow_data_loss=true).
-      - When not set, any known lag is accepted; an unknown lag (no datapoints, or replication stopped
+      - The RPO budget for an unplanned promotion, in seconds. A data-loss window above it refuses the promotion unless O(allow_data_loss=true).
+      - When not set, any known window is accepted; an unknown lag (no datapoints, or replication stopped
         with no lag recorded in the day before the stop) still refuses unless O(allow_data_loss=true).
       - C(max_lag_seconds), the option's former name, is an alias.
     aliases: [max_lag_seconds]
     type: float
   allow_data_loss:
     description:
-      - Promote even when the lag is unknown or above O(rpo_seconds).
+      - Promote even when the data-loss window is unknown or above O(rpo_seconds) (the module warns and returns the window).
     type: bool
     default: false
   backup_retention_period:
@@ -185,7 +187,10 @@ lag_seconds_at_promotion:
   returned: when a promotion was run or planned
   type: float
 data_loss_window_seconds:
-  description: Seconds of writes that may be lost (0 for planned; the last known lag for unplanned; null when unknown).
+  description:
+    - Seconds of writes that may be lost (0 for planned; null when unknown).
+    - Unplanned, the replica's lag while replication runs; once it stopped (ReplicaLag -1, or the metric went silent),
+      the last lag plus the seconds since that datapoint, since the source may have taken writes until it died.
   returned: when a promotion was run or planned
   type: float
 endpoint:
@@ -234,7 +239,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     is_unreachable,
     on_error,
 )
-from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
+from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag, rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
     FENCE_PARAMETERS,
     arn_location,
@@ -252,35 +257,33 @@ from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 
-def gate(module, lag_seconds, lag_entry):
-    """The RPO gate of an unplanned promotion: fail (before any change) unless the lag is known and in budget."""
+def gate(module, lag_entry):
+    """The RPO gate of an unplanned promotion (lag.rpo_verdict): fail before any change unless the
+    data-loss window is known and in budget, or allow_data_loss=true."""
     budget = module.params["rpo_seconds"]
-    if module.params["allow_data_loss"]:
+    verdict, window = rpo_verdict([lag_entry], budget, module.params["allow_data_loss"])
+    if verdict == "overridden":
+        module.warn(f"the data-loss window is {window}, not within rpo_seconds={budget}; promoting because allow_data_loss=true")
+    if verdict != "refused":
         return
-    if lag_seconds is None:
-        module.fail_json(
-            msg=f"refusing to promote: the replica's lag is unknown ({lag_entry.get('reason', 'no data')}), so the data loss "
-            f"cannot be bounded (rpo_seconds={budget}). Set allow_data_loss=true to promote anyway.",
-            lag=lag_entry,
-        )
-    if budget is not None and lag_seconds > budget:
-        module.fail_json(
-            msg=f"refusing to promote: the replica's lag is {lag_seconds} s, above rpo_seconds={budget}. "
-            "Set allow_data_loss=true to promote anyway and accept losing that much data.",
-            lag=lag_entry,
-        )
+    what = (f"unknown, so the data loss cannot be bounded (rpo_seconds={budget})" if lag_entry.get("data_loss_window_seconds") is None
+            else f"above rpo_seconds={budget}")
+    module.fail_json(
+        msg=f"refusing to promote: the replica's data-loss window is {window}: {what}. "
+        "Set allow_data_loss=true to promote anyway and accept losing that much data.",
+        lag=lag_entry,
+    )
 
 
 def lag_for(module, kind, region, identifier):
+    """The replica's lag reading (lag.read_lag); its data_loss_window_seconds is what a promotion loses."""
     replica = {"type": kind, "region": region, "id": identifier}
     entry = read_lag(module, [replica], module.params["lookback_seconds"])["replicas"][0]
-    if kind == "aurora" and entry["replication_running"] is None:
+    if kind == "aurora" and not entry["datapoints"]:
         # older Aurora MySQL versions publish only AuroraGlobalDBReplicationLag
         replica["metric"] = "AuroraGlobalDBReplicationLag"
         entry = read_lag(module, [replica], module.params["lookback_seconds"])["replicas"][0]
-    # after replication stopped, the last lag before the stop is what a promotion loses
-    known = entry["last_lag_before_stop"] if entry["replication_running"] is False else entry["lag_seconds"]
-    return known, entry
+    return entry["data_loss_window_seconds"], entry
 
 
 def run_wait(module, result, describe, done, what, status_of, always=False):
@@ -404,8 +407,8 @@ class RdsPromotion(Promotion):
         lag_seconds, entry = lag_for(module, "rds", self.region, self.identifier)
         result["lag"] = entry
         if mode == "unplanned":
-            gate(module, lag_seconds, entry)
-            result["lag_seconds_at_promotion"] = lag_seconds
+            gate(module, entry)
+            result["lag_seconds_at_promotion"] = entry["lag_seconds"]
             result["data_loss_window_seconds"] = lag_seconds
         else:
             fence = self.fence_plan(source)
@@ -566,8 +569,8 @@ class AuroraPromotion(Promotion):
         if mode == "unplanned":
             lag_seconds, entry = lag_for(module, "aurora", self.region, target_id)
             result["lag"] = entry
-            gate(module, lag_seconds, entry)
-            result["lag_seconds_at_promotion"] = result["data_loss_window_seconds"] = lag_seconds
+            gate(module, entry)
+            result["lag_seconds_at_promotion"], result["data_loss_window_seconds"] = entry["lag_seconds"], lag_seconds
             result["plan"].append(f"fail over {self.identifier} to {target_arn} (AllowDataLoss)")
         else:
             result["lag_seconds_at_promotion"] = result["data_loss_window_seconds"] = 0

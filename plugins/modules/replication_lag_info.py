@@ -19,8 +19,11 @@ description:
   - Missing data is reported as unknown (V(null)), never as 0, and an unknown replica is never within the RPO.
     A region that does not answer within O(connect_timeout) makes its replicas unknown instead of failing.
   - RDS publishes C(ReplicaLag=-1) while replication is not running (for example the source region is
-    down); the last lag before that is returned as RV(replicas[].last_lag_before_stop), the data-loss window.
+    down); the last lag before that is returned as RV(replicas[].last_lag_before_stop).
     Aurora and ElastiCache stop publishing instead; RV(replicas[].latest_age_seconds) shows how old the data is.
+  - RV(replicas[].data_loss_window_seconds) is what a promotion would lose. While replication runs it is the lag.
+    Once it stopped (or the metric went silent) it is the last lag plus the time since that datapoint: the source
+    may have taken writes until it died, and the replica has applied none since. O(rpo_seconds) judges this window.
   - With O(wait_until_below) the module polls until the largest lag is at or below that value, for
     example before a planned switchover or a failback. It never changes anything.
 author:
@@ -79,15 +82,15 @@ options:
         type: str
   rpo_seconds:
     description:
-      - The recovery point objective. A replica whose lag is above it has RV(replicas[].status=over_rpo).
-      - Without it, every known lag counts as within.
+      - The recovery point objective. A replica whose data-loss window is above it has RV(replicas[].status=over_rpo).
+      - Without it, every known window counts as within.
     type: float
   lookback_seconds:
     description:
       - How far back to read the current lag. AWS publishes it once a minute, so keep at least 120.
       - When this window has no valid lag (RDS reports -1 once replication stops; Aurora and ElastiCache stop publishing
         when the source region goes out), the last lag the replica reported within O(history_seconds) stands in, with
-        RV(replicas[].stale=true) when the metric went silent. That is what a promotion loses, however long ago the source went out.
+        RV(replicas[].stale=true) when the metric went silent; the data-loss window adds the time since it.
     type: int
     default: 300
   history_seconds:
@@ -180,6 +183,15 @@ replicas:
     stale:
       description: True when the lookback window has no datapoint and RV(replicas[].lag_seconds) is an older value.
       type: bool
+    seconds_since_applied:
+      description: When replication stopped or the metric went silent, the seconds since the last valid datapoint; else null.
+      type: float
+    data_loss_window_seconds:
+      description:
+        - What a promotion would lose, in seconds; null when unknown.
+        - The lag while replication runs; else RV(replicas[].lag_seconds) + RV(replicas[].seconds_since_applied).
+      type: float
+      sample: 2.0
     datapoints:
       description: How many datapoints were found.
       type: int
@@ -190,7 +202,7 @@ replicas:
       description: Age of the latest datapoint; a growing age means the metric stopped (Aurora, ElastiCache).
       type: float
     status:
-      description: V(ok), V(over_rpo) (lag above O(rpo_seconds)) or V(unknown) (no valid datapoint).
+      description: V(ok), V(over_rpo) (data-loss window above O(rpo_seconds)) or V(unknown) (no valid datapoint).
       type: str
       sample: ok
     reason:
@@ -202,8 +214,13 @@ max_lag_seconds:
   returned: always
   type: float
   sample: 2.0
+max_data_loss_window_seconds:
+  description: The largest known data-loss window in seconds; null when none is known.
+  returned: always
+  type: float
+  sample: 2.0
 within_rpo:
-  description: True only when every replica's lag is known and within O(rpo_seconds).
+  description: True only when every replica's data-loss window is known and within O(rpo_seconds).
   returned: always
   type: bool
 unknown:

@@ -107,11 +107,27 @@ def test_lag_above_budget_refuses_then_allow_data_loss_promotes(sim, aws, module
     assert not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
 
 
+def test_replication_stopped_ten_minutes_before_the_outage_is_refused_and_the_window_covers_the_stop(sim, aws, module, pair):
+    # issue 16: the replica applied everything until replication broke 10 minutes ago (lag 0), then ReplicaLag -1;
+    # now the source region dies. The last lag (0 s) would pass; the writes of those 10 minutes are lost.
+    put_lag(aws, 0, 0, *([-1] * 10))
+    sim.outage(EAST)
+    result = module("rds_promote", args(mode="unplanned", rpo_seconds=300))
+    assert result.get("failed") and "orders-db-replica 6" in result["msg"] and "replication stopped" in result["msg"], result["msg"]
+    assert "above rpo_seconds=300" in result["msg"] and replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
+    result = module("rds_promote", args(mode="unplanned", rpo_seconds=300, allow_data_loss=True))
+    assert result["changed"] and result["lag_seconds_at_promotion"] == 0, result
+    # the claimed window is at least the real one: 10 minutes stopped (the last valid datapoint 10 min 2 s ago)
+    assert result["data_loss_window_seconds"] >= 600 and result["lag"]["seconds_since_applied"] >= 600
+    assert any("allow_data_loss=true" in w for w in result.get("warnings", [])), result.get("warnings")
+
+
 def test_missing_lag_refuses_naming_it_and_allow_data_loss_promotes(sim, aws, module, pair):
     put_lag(aws, -1, -1)  # replication stopped before the window: no lag is known
     result = module("rds_promote", args(mode="unplanned"))
     assert result.get("failed")
-    assert "lag is unknown" in result["msg"] and "replication is not running" in result["msg"] and "allow_data_loss" in result["msg"]
+    assert "unknown, so the data loss cannot be bounded" in result["msg"] and "replication is not running" in result["msg"]
+    assert "allow_data_loss" in result["msg"]
     assert replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
     result = module("rds_promote", args(mode="unplanned", allow_data_loss=True))
     assert result["changed"] and result["data_loss_window_seconds"] is None
@@ -122,11 +138,13 @@ def test_unplanned_promotion_during_source_outage_never_waits_on_it(sim, aws, mo
     sim.lag(4, region=WEST, service="rds", resource=REPLICA)
     sim.outage(EAST)
     before = len(sim.log())
-    result = module("rds_promote", args(mode="auto", max_lag_seconds=30))
+    # a budget above one metric period: the stop is known to the minute, so the window counts from its start
+    result = module("rds_promote", args(mode="auto", max_lag_seconds=130))
     assert result["changed"] and not result.get("failed"), result
     assert result["mode"] == "unplanned" and result["source"]["reachable"] is False and result["fenced"] is False
-    # the lag before replication stopped (ReplicaLag went -1 with the outage) is the loss window
-    assert result["lag"]["replication_running"] is False and result["data_loss_window_seconds"] == 4
+    # ReplicaLag went -1 with the outage: the window is the lag before plus the time since that datapoint
+    assert result["lag"]["replication_running"] is False and result["lag_seconds_at_promotion"] == 4, result["lag"]
+    assert result["data_loss_window_seconds"] == 4 + result["lag"]["seconds_since_applied"] and result["data_loss_window_seconds"] >= 4
     assert result["seconds"] < 15
     east = [e for e in sim.log()[before:] if e["region"] == EAST]
     assert len(east) == 1 and east[0]["status"] == "dropped"  # the one probe, nothing else

@@ -60,11 +60,13 @@ def test_source_outage_shows_stopped_replication_and_the_last_lag(sim, module, r
     result = module("replication_lag_info", {"replicas": replicas})
     for entry in result["replicas"]:
         assert entry["replication_running"] is False and entry["last_lag_before_stop"] == 6, entry
+        # nothing applied since the minute of the outage: the window grows with the time since
+        assert entry["data_loss_window_seconds"] == 6 + entry["seconds_since_applied"] and entry["seconds_since_applied"] >= 0, entry
 
 
 def test_a_metric_silent_for_longer_than_the_lookback_gives_its_last_lag_as_stale(aws, module):
     # Aurora and ElastiCache stop publishing when the source region goes out; the operator decides
-    # 20 minutes later: the last lag published is still the data-loss window, not "unknown".
+    # 20 minutes later: the window is the last lag published plus those 20 minutes, not "unknown".
     now = datetime.now(timezone.utc)
     aws("cloudwatch", EU).put_metric_data(Namespace="AWS/RDS", MetricData=[
         {"MetricName": "AuroraGlobalDBRPOLag", "Dimensions": [{"Name": "DBClusterIdentifier", "Value": "pay-eu"}],
@@ -75,8 +77,9 @@ def test_a_metric_silent_for_longer_than_the_lookback_gives_its_last_lag_as_stal
     result = module("replication_lag_info", {"replicas": replica, "rpo_seconds": 5})
     entry = result["replicas"][0]
     assert entry["lag_seconds"] == 4 and entry["stale"] is True and entry["latest_age_seconds"] >= 1200, entry
-    assert "stands in" in entry["reason"] and result["within_rpo"] is True and result["unknown"] == []
-    assert module("replication_lag_info", {"replicas": replica, "rpo_seconds": 3})["within_rpo"] is False
+    assert entry["data_loss_window_seconds"] == 4 + entry["seconds_since_applied"] and entry["seconds_since_applied"] >= 1200
+    assert "plus the" in entry["reason"] and result["within_rpo"] is False and result["unknown"] == []
+    assert module("replication_lag_info", {"replicas": replica, "rpo_seconds": 1500})["within_rpo"] is True
     # without history the same data is unknown; a stale lag never satisfies a wait for the replica to catch up
     assert module("replication_lag_info", {"replicas": replica, "history_seconds": 0})["unknown"] == ["pay-eu"]
     waited = module("replication_lag_info", {"replicas": replica, "wait_until_below": 10, "wait_timeout": 1, "poll_interval": 0.2})

@@ -25,6 +25,20 @@ def test_minus_one_streak_means_stopped_and_keeps_the_last_lag_before_it():
     result = lag.summarize(points(3, 9, -1, -1), 1.0, NOW)
     assert result["replication_running"] is False
     assert result["last_lag_before_stop"] == 9 and result["lag_seconds"] == 9
+    # nothing applied for the two minutes since: the source may have taken writes all that time
+    assert result["seconds_since_applied"] == 120 and result["data_loss_window_seconds"] == 129
+
+
+def test_replication_stopped_long_before_the_outage_is_a_window_of_the_whole_stop():
+    # issue 16: replication broke 10 minutes ago at lag 0; the last lag alone (0 s) would pass any RPO gate
+    result = lag.summarize(points(0, 0, *([-1] * 10)), 1.0, NOW, lookback_seconds=300)
+    assert result["lag_seconds"] == 0 and result["data_loss_window_seconds"] == 600
+    result["id"], result["status"] = "db", lag.status_of(result["data_loss_window_seconds"], 300)
+    assert result["status"] == "over_rpo"
+    verdict, text = lag.rpo_verdict([result], 300)
+    assert verdict == "refused" and "db 600.0 s (replication stopped: lag 0.0 s at its last datapoint, 600.0 s ago)" in text
+    assert lag.rpo_verdict([result], 300, allow_data_loss=True)[0] == "overridden"
+    assert lag.rpo_verdict([result], 700)[0] == "passed"
 
 
 def test_a_minimum_of_minus_one_stops_replication_in_the_minute_it_happened():
@@ -33,12 +47,15 @@ def test_a_minimum_of_minus_one_stops_replication_in_the_minute_it_happened():
     minima = [(stamp, -1.0 if stamp == NOW else value) for stamp, value in maxima]
     result = lag.summarize(maxima, 1.0, NOW, 300, minima)
     assert result["replication_running"] is False and result["lag_seconds"] == 5 and result["last_lag_before_stop"] == 5
-    assert lag.summarize(maxima, 1.0, NOW, 300, maxima)["replication_running"] is True
+    assert result["data_loss_window_seconds"] == 5  # stopped within the minute that starts now
+    running = lag.summarize(maxima, 1.0, NOW + timedelta(seconds=30), 300, maxima)
+    assert running["replication_running"] is True and running["data_loss_window_seconds"] == 5 and running["seconds_since_applied"] is None
 
 
 def test_only_minus_one_is_unknown_not_zero():
     result = lag.summarize(points(-1, -1), 1.0, NOW)
     assert result["lag_seconds"] is None and result["replication_running"] is False and result["last_lag_before_stop"] is None
+    assert result["data_loss_window_seconds"] is None
 
 
 def test_no_datapoints_is_unknown():
@@ -50,7 +67,7 @@ def test_a_stop_longer_than_the_lookback_keeps_the_last_lag_before_it():
     # ten minutes of -1 after a lag of 4 s: a 300 s window alone would call the lag unknown
     result = lag.summarize(points(3, 4, *([-1] * 10)), 1.0, NOW, lookback_seconds=300)
     assert result["replication_running"] is False and result["lag_seconds"] == 4 and result["last_lag_before_stop"] == 4
-    assert result["stale"] is False
+    assert result["stale"] is False and result["data_loss_window_seconds"] == 604
 
 
 def test_a_silent_metric_gives_its_last_value_as_stale():
@@ -59,6 +76,7 @@ def test_a_silent_metric_gives_its_last_value_as_stale():
     result = lag.summarize(old, 1.0, NOW, lookback_seconds=300)
     assert result["lag_seconds"] == 6 and result["stale"] is True and result["last_lag_before_stop"] == 6
     assert result["replication_running"] is None and result["latest_age_seconds"] == 1200
+    assert result["data_loss_window_seconds"] == 1206
 
 
 def test_a_window_with_data_is_not_stale():
@@ -84,13 +102,28 @@ def test_status(value, rpo, status):
     assert lag.status_of(value, rpo) == status
 
 
+def reading(ident, lag_seconds, window=None):
+    window = lag_seconds if window is None else window
+    return {"id": ident, "lag_seconds": lag_seconds, "data_loss_window_seconds": window, "status": lag.status_of(window, 10)}
+
+
 def test_aggregate_unknown_is_never_within_rpo():
-    results = [{"id": "a", "lag_seconds": 2, "status": "ok"}, {"id": "b", "lag_seconds": None, "status": "unknown"}]
-    assert lag.aggregate(results, 10) == {"max_lag_seconds": 2, "within_rpo": False, "unknown": ["b"]}
+    results = [reading("a", 2), reading("b", None)]
+    assert lag.aggregate(results, 10) == {"max_lag_seconds": 2, "max_data_loss_window_seconds": 2, "within_rpo": False, "unknown": ["b"]}
     assert lag.aggregate(results[:1], 10)["within_rpo"] is True
     assert lag.aggregate([], 10)["within_rpo"] is False
-    over = [{"id": "a", "lag_seconds": 12, "status": "over_rpo"}]
-    assert lag.aggregate(over, 10) == {"max_lag_seconds": 12, "within_rpo": False, "unknown": []}
+    over = [reading("a", 12)]
+    assert lag.aggregate(over, 10) == {"max_lag_seconds": 12, "max_data_loss_window_seconds": 12, "within_rpo": False, "unknown": []}
+    # a stopped replica: a small last lag, a large window; the window decides
+    stopped = [reading("a", 1, 400)]
+    assert lag.aggregate(stopped, 10) == {"max_lag_seconds": 1, "max_data_loss_window_seconds": 400, "within_rpo": False, "unknown": []}
+
+
+def test_rpo_verdict_unknown_refuses_and_no_budget_accepts_any_known_window():
+    assert lag.rpo_verdict([reading("a", 2), reading("b", None)], None)[0] == "refused"
+    assert lag.rpo_verdict([reading("a", 2000)], None)[0] == "passed"
+    verdict, text = lag.rpo_verdict([reading("a", 2), {"id": "b", "data_loss_window_seconds": None, "reason": "region down"}], 10, True)
+    assert verdict == "overridden" and text == "a 2 s, b unknown (region down)"
 
 
 def test_queries_are_grouped_by_region_with_the_metric_of_each_type():

@@ -76,7 +76,8 @@ def after_failover(target="eu-west-1", source="us-east-1", down=("us-east-1",)):
 
 
 def lag(*readings):
-    return {"replicas": [dict(type=t, region=r, id=i, lag_seconds=s, stale=False, status="ok", reason=why)
+    return {"replicas": [dict(type=t, region=r, id=i, lag_seconds=s, data_loss_window_seconds=s, seconds_since_applied=None,
+                              stale=False, status="ok", reason=why)
                          for t, r, i, s, why in readings]}
 
 
@@ -165,7 +166,7 @@ def gated(db_lag, cache_lag=1.0, reason=None):
 
 def test_over_rpo_is_refused_with_the_lag_and_the_way_out():
     result = failover(topology(down=("us-east-1",)), readings=gated(600.0))
-    refused_with(result, "refusing an unplanned failover to eu-west-1: the lag is shop-db 600.0 s, shop-redis 1.0 s, "
+    refused_with(result, "refusing an unplanned failover to eu-west-1: the data-loss window is shop-db 600.0 s, shop-redis 1.0 s, "
                          "against an RPO budget of 300 s; rerun with allow_data_loss=true to accept the loss")
 
 
@@ -175,9 +176,21 @@ def test_unknown_lag_is_refused():
 
 
 def test_stale_lag_says_how_old():
-    readings = gated(400.0)
-    readings["replicas"][0].update(stale=True, latest_age_seconds=1200)
-    assert "shop-db 400.0 s (last reported 1200 s ago)" in failover(topology(down=("us-east-1",)), readings=readings)["refusal"]
+    readings = gated(40.0)
+    readings["replicas"][0].update(stale=True, latest_age_seconds=1200, seconds_since_applied=1200, data_loss_window_seconds=1240)
+    assert "shop-db 1240 s (metric silent: lag 40.0 s at its last datapoint, 1200 s ago)" in failover(
+        topology(down=("us-east-1",)), readings=readings)["refusal"]
+
+
+def test_a_stopped_replication_counts_the_time_since_it_stopped():
+    # issue 16: a last lag of 0 s, but replication stopped 10 minutes ago: the window is 600 s, over the budget
+    readings = gated(0.0)
+    readings["replicas"][0].update(replication_running=False, seconds_since_applied=600.0, data_loss_window_seconds=600.0)
+    result = failover(topology(down=("us-east-1",)), readings=readings)
+    assert "shop-db 600.0 s (replication stopped: lag 0.0 s at its last datapoint, 600.0 s ago)" in result["refusal"]
+    allowed = failover(topology(down=("us-east-1",)), readings=readings, allow_data_loss=True)
+    assert allowed["refusal"] is None and allowed["data_loss_window_seconds"] == 600.0 and allowed["max_lag_seconds"] == 1.0
+    assert "data-loss window 600 s, RPO 300 s" in allowed["plan"][1]["text"]
 
 
 @pytest.mark.parametrize("how", [{"allow_data_loss": True}, {"lock_msg": HOLDS}])
@@ -193,7 +206,7 @@ def test_planned_is_not_gated_by_the_lag():
 
 def test_the_data_services_lag_is_reported_not_gated():
     result = failover(topology(down=("us-east-1",)), readings=gated(20.0))
-    assert result["refusal"] is None and result["max_lag_seconds"] == 20.0
+    assert result["refusal"] is None and result["max_lag_seconds"] == 20.0 and result["data_loss_window_seconds"] == 20.0
     assert [r["id"] for r in result["lag_before"]] == ["shop-db", "shop-redis"]
     assert [r["id"] for r in result["data_lag"]] == ["shop-sessions"]
 
@@ -206,7 +219,7 @@ def test_unplanned_plan_during_an_outage():
     assert result["mode"] == "unplanned" and result["headline"] == "failover to eu-west-1 (unplanned)"
     assert [s["step"] for s in result["plan"]] == ["lock", "database", "cache", "capacity", "dns", "config", "verify"]
     text = {s["step"]: s["text"] for s in result["plan"]}
-    assert text["database"].startswith("2a. database: unplanned promotion of shop-db in eu-west-1 (replica of us-east-1), lag 20.0 s")
+    assert text["database"].startswith("2a. database: unplanned promotion of shop-db in eu-west-1 (replica of us-east-1), data-loss window 20 s")
     assert "cdn: primary origin eu-west-1" in text["dns"]
     assert "standby name standby.api.shop.example.com weight 0 on eu-west-1, 100 on us-east-1, us-west-2" in text["dns"]
     assert "(unreachable, left to the failback: us-east-1)" in text["config"]

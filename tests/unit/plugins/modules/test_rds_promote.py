@@ -12,6 +12,10 @@ class Failed(Exception):
 class FakeModule:
     def __init__(self, **params):
         self.params = {"rpo_seconds": None, "allow_data_loss": False, **params}
+        self.warnings = []
+
+    def warn(self, text):
+        self.warnings.append(text)
 
     def fail_json(self, msg, **kwargs):
         raise Failed(msg)
@@ -22,16 +26,30 @@ def test_source_location_from_arn_or_identifier():
     assert rds_promote.arn_location("orders", "us-west-2") == ("us-west-2", "orders")
 
 
+def entry(window, **extra):
+    return {"id": "orders-replica", "lag_seconds": window, "data_loss_window_seconds": window, **extra}
+
+
 def test_gate_refuses_a_lag_above_the_budget_naming_both_and_the_option():
     with pytest.raises(Failed) as excinfo:
-        rds_promote.gate(FakeModule(rpo_seconds=60), 120.0, {})
+        rds_promote.gate(FakeModule(rpo_seconds=60), entry(120.0))
     assert "120.0 s" in str(excinfo.value) and "rpo_seconds=60" in str(excinfo.value) and "allow_data_loss=true" in str(excinfo.value)
 
 
 def test_gate_refuses_unknown_lag_even_without_a_budget():
     with pytest.raises(Failed) as excinfo:
-        rds_promote.gate(FakeModule(), None, {"reason": "no ReplicaLag datapoints"})
+        rds_promote.gate(FakeModule(), entry(None, reason="no ReplicaLag datapoints"))
     assert "unknown" in str(excinfo.value) and "no ReplicaLag datapoints" in str(excinfo.value)
+
+
+def test_gate_judges_the_window_of_a_stopped_replica_not_its_last_lag():
+    stopped = entry(0.0, data_loss_window_seconds=600.0, seconds_since_applied=600.0)
+    with pytest.raises(Failed) as excinfo:
+        rds_promote.gate(FakeModule(rpo_seconds=300), stopped)
+    assert "600.0 s (replication stopped" in str(excinfo.value)
+    module = FakeModule(rpo_seconds=300, allow_data_loss=True)
+    rds_promote.gate(module, stopped)
+    assert "600.0 s" in module.warnings[0] and "allow_data_loss=true" in module.warnings[0]
 
 
 @pytest.mark.parametrize("params, lag, refused", [
@@ -43,7 +61,7 @@ def test_gate_refuses_unknown_lag_even_without_a_budget():
 ])
 def test_gate_lets_through_within_the_budget_or_with_allow_data_loss(params, lag, refused):
     try:
-        rds_promote.gate(FakeModule(**params), lag, {})
+        rds_promote.gate(FakeModule(**params), entry(lag))
         outcome = False
     except Failed:
         outcome = True
