@@ -12,6 +12,7 @@ ordered ``plan``; after the moves, ``verify_failover`` / ``verify_failback`` say
 """
 
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import rpo_verdict
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import writers_view
 
 MODES = ("auto", "planned", "unplanned")
 OPERATIONS = ("failover", "failback")
@@ -102,8 +103,11 @@ def failover_state(topology, target, lock_msg=None):
     cdn = topology.get("cdn")
     source = failover_source(topology, target)
     standby_regions = _part(_part(cdn).get("secondary_routing")).get("configured_regions") or []
+    view = writers_view(topology)
     return {
         "source": source,
+        "writers": view["writers"],
+        "active_writer": view["active"],
         "source_reachable": source is not None and source in topology.get("reachable_regions", []),
         "db_done": bool(database.get("writable")) and target in topology.get("writable_databases", []),
         "cache_done": topology.get("cache_primary_region") == target,
@@ -122,9 +126,16 @@ def failover_problems(topology, target, state, requested_mode, app_name):
     if target not in topology.get("healthy_regions", []):
         check = _part(seen.get("health_check")).get("status") or "none"
         problems.append(f"{target} is not healthy ({seen.get('detail')}, health check {check})")
-    writers = topology.get("writable_databases", [])
-    if topology.get("split_brain") and len([w for w in writers if w != target]) > 1:
-        problems.append(f"split brain: {', '.join(writers)} all take writes")
+    writers, active = state["writers"], state["active_writer"]
+    if len(writers) > 1 and not state["resumed"]:
+        if active is None:
+            problems.append(f"split brain: {', '.join(writers)} all take writes and DNS sends the traffic to none of them "
+                            "(fence the ones whose writes are not to be kept, then run playbooks/failback.yml)")
+        elif target in writers and target != active:
+            problems.append(f"split brain: the databases in {', '.join(writers)} all take writes, and the one in {target} is an old "
+                            f"primary back from an outage (DNS sends the traffic to {active}): failing over onto it would orphan "
+                            f"every write made in {active} since; run playbooks/fence.yml, then playbooks/failback.yml -e target={target} "
+                            "to move back without losing them")
     source = state["source"]
     if not state["db_done"] and source is None:
         problems.append(f"no region is known to hold the primary database ({'; '.join(topology.get('notes', []))})")
@@ -233,8 +244,16 @@ def failover_steps(topology, target, state, mode, app, window, regions):
 
     unreachable = topology.get("unreachable_regions") or []
     left = f" (unreachable, left to the failback: {', '.join(unreachable)})" if unreachable else ""
+    fence = (f"read_only=1 on the database in {', '.join(state['fence'])} (it takes writes beside {target}), before anything moves"
+             if state["fence"] else "no other database takes writes")
+    if state["fencing_owed"]:
+        fence += (f"; {', '.join(state['fencing_owed'])} does not answer: fencing is owed, and status.yml, fence.yml or the next "
+                  "failover or failback that reaches it fences it first")
+    # the fence step is shown only when there is one to do or owe
+    fence_step = [_step("1b", "fence", f"fence: {fence}", do=bool(state["fence"]), regions=state["fence"])] if state["fence"] or state["fencing_owed"] else []
     return [
         _step("1", "lock", f"lock: take {app['lock_operation']} as {app['lock_owner']} (TXT record in {app['dns_zone']})"),
+        *fence_step,
         _step("2a", "database", f"database: {database}", do=not state["db_done"]),
         _step("2b", "cache", f"cache: {cache}", do=not state["cache_done"]),
         _step("2c", "capacity", f"capacity: {name}-app in {target} to min {app['asg_min_size']} / desired {app['asg_desired_capacity']} "
@@ -259,7 +278,8 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
         return dict(result, problems=problems, refusal="; ".join(problems))
     state = failover_state(topology, target, lock_msg)
     result["state"] = state
-    if state["db_done"] and state["cache_done"] and state["dns_done"] and state["cdn_done"] and not state["resumed"]:
+    others = [w for w in state["writers"] if w != target]
+    if state["db_done"] and state["cache_done"] and state["dns_done"] and state["cdn_done"] and not state["resumed"] and not others:
         result["nothing_to_do"] = True
         result["message"] = (f"{target} already holds the writable database, the cache primary, the DNS traffic and the CDN's "
                              "primary origin: nothing to do.")
@@ -268,6 +288,12 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
     if problems:
         return dict(result, problems=problems, refusal=f"cannot fail over to {target}: {'; '.join(problems)}")
     result["mode"] = settle_mode(mode, state)
+    # Every other writer that answers is fenced before the promotion, DNS and configuration move (a planned
+    # promotion fences its source itself, then waits for lag 0); a source that does not answer owes a fence.
+    state["fence"] = [w for w in others if not (result["mode"] == "planned" and w == state["source"] and not state["db_done"])]
+    state["fencing_owed"] = ([state["source"]] if state["source"] and not state["source_reachable"] and not state["db_done"]
+                             else [])
+    result["fencing_owed"] = state["fencing_owed"]
     gated, reported = lag_replicas(target, state, app)
     result["lag_replicas"] = gated + reported
     gated_readings, others = split_lag(lag, gated)
@@ -282,7 +308,7 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
                                           max(windows) if windows and None not in windows else None)
     result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["data_loss_window_seconds"], regions)
     result["headline"] = f"failover to {target} ({result['mode']}{', resumed' if state['resumed'] else ''})"
-    return _with_hosts(result, switch=[target], config=topology.get("reachable_regions", []))
+    return _with_hosts(result, switch=[target], config=topology.get("reachable_regions", []), fence=state["fence"])
 
 
 def _with_hosts(result, **hosts):
@@ -293,17 +319,12 @@ def _with_hosts(result, **hosts):
 
 
 def failback_state(topology, target, lock_msg=None):
-    writers = topology.get("writable_databases", [])
-    # The active region: where DNS sends the traffic, when its database takes writes.
-    dns_region = _part(topology.get("dns")).get("configured_region")
-    if dns_region in writers:
-        current = dns_region
-    else:
-        current = topology.get("primary_region") if topology.get("primary_region") in writers else None
+    view = writers_view(topology)
+    current = view["active"]
     return {
         "current": current,
         # databases that take writes beside the current primary: an old primary back from an outage
-        "stale_writers": [w for w in writers if w != current],
+        "stale_writers": [w for w in view["writers"] if w != current],
         "switched": current == target,
         "resumed": resumed(lock_msg),
         # regions whose database does not replicate the current primary (the current one excepted)

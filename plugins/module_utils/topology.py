@@ -53,6 +53,38 @@ def _distinct(items):
     return list(dict.fromkeys(i for i in items if i))
 
 
+def writers_view(topology):
+    """Who takes writes: {"writers", "active", "stale"}. The active writer is the database DNS sends the traffic
+    to (the last failover moved it there), else the only writer; every other writer is stale, an old primary
+    back from an outage that no one fenced: two writers are split brain, and only the active one's writes count."""
+    writers = list(topology.get("writable_databases") or [])
+    dns_region = (topology.get("dns") or {}).get("configured_region")
+    if dns_region in writers:
+        active = dns_region
+    elif len(writers) == 1:
+        active = writers[0]
+    else:
+        primary = topology.get("primary_region")
+        active = primary if primary in writers else None
+    return {"writers": writers, "active": active, "stale": [w for w in writers if w != active] if active else []}
+
+
+def split_brain_advice(topology):
+    """Two databases take writes: what is wrong and what to run (status.yml fails with it), or None."""
+    view = writers_view(topology)
+    if len(view["writers"]) < 2:
+        return None
+    if view["active"] is None:
+        return (f"split brain: the databases in {', '.join(view['writers'])} all take writes and DNS sends the traffic to none "
+                "of them; find out which holds the writes to keep, fence the others (multiregion.dr.rds_fence), then run "
+                "playbooks/failback.yml -e target=REGION")
+    stale = ", ".join(view["stale"])
+    return (f"split brain: the databases in {', '.join(view['writers'])} all take writes; DNS sends the traffic to "
+            f"{view['active']}, so {stale} {'is an old primary' if len(view['stale']) == 1 else 'are old primaries'} back from an "
+            f"outage: run ansible-playbook playbooks/fence.yml (fences {stale} and brings its configuration in line), "
+            f"then playbooks/failback.yml -e target=REGION to move back")
+
+
 def database_summary(regions, roles, reachable, global_view=None):
     """primary_region, primary_reachable, writable_databases, split_brain and notes from the
     per-region database roles ({region: role dict, "unknown" role where unreachable})."""
@@ -344,7 +376,7 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
         primary = edge["primary_region"]
         edge["serving_regions"] = [primary] if primary and per_region.get(primary, {}).get("healthy") else edge["secondary_regions"]
     compared = ([summary["primary_region"]] if database else []) + ([cache_primary_region] if cache else []) + ([routing["active_region"]] if dns else [])
-    return {
+    result = {
         "regions": per_region,
         "primary_region": summary["primary_region"],
         "primary_reachable": summary["primary_reachable"],
@@ -362,3 +394,6 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
         "notes": notes,
         "elapsed": watch.seconds,
     }
+    view = writers_view(result)
+    result.update(active_writer=view["active"], stale_writers=view["stale"], split_brain_advice=split_brain_advice(result))
+    return result

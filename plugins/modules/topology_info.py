@@ -342,6 +342,23 @@ split_brain:
   returned: always
   type: bool
   sample: false
+active_writer:
+  description:
+    - The database whose writes count - where DNS sends the traffic when it takes writes, else the only writer.
+    - Null when no database takes writes, or when several do and DNS sends the traffic to none of them.
+  returned: always
+  type: str
+  sample: us-east-1
+stale_writers:
+  description: Regions whose database takes writes beside RV(active_writer) - an old primary back from an outage, to be fenced.
+  returned: always
+  type: list
+  elements: str
+  sample: []
+split_brain_advice:
+  description: On a split brain, what is wrong and what to run (C(playbooks/fence.yml), then a failback); else null.
+  returned: always
+  type: str
 replica_regions:
   description: Regions holding a database replica (or an Aurora secondary cluster).
   returned: always

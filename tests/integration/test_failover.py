@@ -122,7 +122,7 @@ def cdn_line(status):
     return next(line for line in lines if line.startswith("CDN "))
 
 
-@pytest.mark.slow(190)
+@pytest.mark.slow(260)
 def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aws, module, tmp_path):
     sim.outage("us-east-1")
     # the CDN's origin group covers the three regions: us-east-1 is out, so requests end up in the two others
@@ -194,6 +194,34 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     assert any(line.startswith("lock: free, last: failover to eu-west-1 by " + OWNER) and "cool-down" in line for line in lines), lines
     assert cdn_line(status).endswith("primary origin eu-west-1, then standby.api.shop.example.com (us-west-2); "
                                      "requests end up in eu-west-1"), lines
+
+    # issue 16: the fence was owed (us-east-1 did not answer); us-east-1 comes back with its old primary still writable
+    assert data["fencing_owed"] == ["us-east-1"] and any("fencing owed" in line for line in summary), summary
+    sim.restore("us-east-1")
+    split = playbook("playbooks/status.yml", inventory=INVENTORY)
+    assert split.rc != 0 and any("split brain: the databases in us-east-1, eu-west-1 all take writes" in m
+                                 and "playbooks/fence.yml" in m for m in split.failures()), split.failures()
+    # failing over "back" onto the old primary would orphan every write made in eu-west-1: refused, nothing changed
+    run = refused(playbook, sim, tmp_path, "the one in us-east-1 is an old primary back from an outage", target="us-east-1")
+    assert any("playbooks/failback.yml -e target=us-east-1" in m for m in run.failures())
+
+    # fence.yml: read_only=1 on the old primary, the active region in every region's configuration, one writer
+    since = time.time()
+    fence = playbook("playbooks/fence.yml", extravars=failover_vars(tmp_path), inventory=INVENTORY)
+    assert fence.rc == 0, fence.failures() or fence.stderr[-3000:]
+    calls = [(e["region"], e["action"]) for e in sim.log(since) if not e["action"].startswith(READS)]
+    assert ("us-east-1", "ModifyDBParameterGroup") in calls and ("us-east-1", "PutParameter") in calls, calls
+    assert not any(action in ("PromoteReadReplica", "FailoverGlobalReplicationGroup") for _region, action in calls), calls
+    old = aws("rds", "us-east-1")
+    group = old.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
+    assert {p["ParameterName"]: p.get("ParameterValue") for p in old.describe_db_parameters(DBParameterGroupName=group)["Parameters"]}.get(
+        "read_only") == "1"
+    assert aws("ssm", "us-east-1").get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "eu-west-1"
+    assert_active(aws, "eu-west-1", reachable=REGIONS)
+    fenced = report(tmp_path, "eu-west-1")
+    assert fenced["fenced"] == ["us-east-1"] and fenced["topology_after"]["writable_databases"] == ["eu-west-1"]
+    assert "fence us-east-1" in [step["step"] for step in fenced["timeline"]], fenced["timeline"]
+    assert playbook("playbooks/status.yml", inventory=INVENTORY, check=True).rc == 0
 
 
 @pytest.mark.slow(150)

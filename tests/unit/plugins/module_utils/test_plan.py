@@ -114,13 +114,43 @@ def test_unhealthy_target():
     refused_with(failover(topo), "cannot fail over to eu-west-1: eu-west-1 is not healthy (reachable, health check unhealthy)")
 
 
-def test_split_brain():
-    refused_with(failover(topology(writers=["us-east-1", "us-west-2"])), "split brain: us-east-1, us-west-2 all take writes")
+def test_split_brain_with_no_writer_behind_dns():
+    refused_with(failover(topology(writers=["us-east-1", "us-west-2"], dns="eu-west-1")),
+                 "split brain: us-east-1, us-west-2 all take writes and DNS sends the traffic to none of them")
 
 
-def test_a_second_writer_that_is_the_target_is_no_split_brain_refusal():
-    result = failover(topology(writers=["us-east-1", "eu-west-1"]))
-    assert not any("split brain" in p for p in result["problems"]), result["problems"]
+def test_a_failover_onto_an_old_primary_back_from_an_outage_is_refused():
+    # issue 16: after an unplanned failover to eu-west-1, us-east-1 came back still writable; DNS sends the traffic
+    # to eu-west-1. Failing over "back" to us-east-1 would orphan every write made in eu-west-1.
+    result = failover(back_from_outage(), target="us-east-1")
+    refused_with(result, "split brain: the databases in us-east-1, eu-west-1 all take writes, and the one in us-east-1 is an old "
+                         "primary back from an outage (DNS sends the traffic to eu-west-1)")
+    assert "playbooks/failback.yml -e target=us-east-1" in result["refusal"]
+
+
+def test_a_failover_to_the_active_region_fences_the_old_primary_first():
+    # the same split brain, failing over to the active region: nothing moves but the fence (and the configuration)
+    result = failover(back_from_outage(), target="eu-west-1")
+    assert result["refusal"] is None and not result["nothing_to_do"], result["problems"]
+    assert result["state"]["fence"] == ["us-east-1"] and result["hosts"]["fence"] == ["us-east-1"]
+    assert result["steps"]["fence"]["do"] and "read_only=1 on the database in us-east-1" in result["steps"]["fence"]["text"]
+    assert result["hosts"]["config"] == REGIONS
+
+
+def test_a_second_writer_that_is_the_target_is_refused_unless_the_same_failover_resumes():
+    # a killed unplanned failover promoted eu-west-1, then us-east-1 came back (DNS still on it)
+    topo = topology(writers=["us-east-1", "eu-west-1"])
+    refused_with(failover(topo), "split brain: the databases in us-east-1, eu-west-1 all take writes, and the one in eu-west-1")
+    result = failover(topo, lock_msg=HOLDS)
+    assert result["refusal"] is None and result["state"]["fence"] == ["us-east-1"], result["problems"]
+
+
+def test_a_reachable_source_is_fenced_in_unplanned_mode_too():
+    result = failover(topology(), mode="unplanned", readings=gated(1.0))
+    assert result["refusal"] is None and result["state"]["fence"] == ["us-east-1"] and result["fencing_owed"] == []
+    assert [s["step"] for s in result["plan"]][:2] == ["lock", "fence"]
+    planned = failover(topology(), mode="planned", readings=gated(1.0))
+    assert planned["state"]["fence"] == [] and "fence" not in planned["steps"]  # rds_promote fences its source itself
 
 
 def test_no_primary_known():
@@ -190,7 +220,7 @@ def test_a_stopped_replication_counts_the_time_since_it_stopped():
     assert "shop-db 600.0 s (replication stopped: lag 0.0 s at its last datapoint, 600.0 s ago)" in result["refusal"]
     allowed = failover(topology(down=("us-east-1",)), readings=readings, allow_data_loss=True)
     assert allowed["refusal"] is None and allowed["data_loss_window_seconds"] == 600.0 and allowed["max_lag_seconds"] == 1.0
-    assert "data-loss window 600 s, RPO 300 s" in allowed["plan"][1]["text"]
+    assert "data-loss window 600 s, RPO 300 s" in allowed["steps"]["database"]["text"]
 
 
 @pytest.mark.parametrize("how", [{"allow_data_loss": True}, {"lock_msg": HOLDS}])
@@ -217,16 +247,19 @@ def test_unplanned_plan_during_an_outage():
     result = failover(topology(down=("us-east-1",)), readings=gated(20.0))
     assert result["state"]["source"] == "us-east-1" and not result["state"]["source_reachable"]
     assert result["mode"] == "unplanned" and result["headline"] == "failover to eu-west-1 (unplanned)"
-    assert [s["step"] for s in result["plan"]] == ["lock", "database", "cache", "capacity", "dns", "config", "verify"]
+    # the dead source cannot be fenced: the plan says the fence is owed, and does none
+    assert [s["step"] for s in result["plan"]] == ["lock", "fence", "database", "cache", "capacity", "dns", "config", "verify"]
+    assert result["fencing_owed"] == ["us-east-1"] and not result["steps"]["fence"]["do"] and result["hosts"]["fence"] == []
+    assert "us-east-1 does not answer: fencing is owed" in result["steps"]["fence"]["text"]
     text = {s["step"]: s["text"] for s in result["plan"]}
     assert text["database"].startswith("2a. database: unplanned promotion of shop-db in eu-west-1 (replica of us-east-1), data-loss window 20 s")
     assert "cdn: primary origin eu-west-1" in text["dns"]
     assert "standby name standby.api.shop.example.com weight 0 on eu-west-1, 100 on us-east-1, us-west-2" in text["dns"]
     assert "(unreachable, left to the failback: us-east-1)" in text["config"]
-    dns = result["plan"][4]
+    dns = result["steps"]["dns"]
     assert dns["cdn"] == {"do": True, "primary_origin": "eu-west-1", "secondary_origin": "standby"}
     assert dns["standby"] == {"do": True, "record_name": "standby.api.shop.example.com"}
-    assert result["plan"][5]["regions"] == ["us-west-2", "eu-west-1"]
+    assert result["steps"]["config"]["regions"] == ["us-west-2", "eu-west-1"]
 
 
 def test_what_to_read_before_the_rpo_check():

@@ -19,7 +19,8 @@ def run(capsys, **args):
 def test_a_plan_changes_nothing(capsys, check):
     result = run(capsys, target="eu-west-1", regions=REGIONS, topology=topology(down=("us-east-1",)), app=APP, _ansible_check_mode=check)
     assert result["changed"] is False and not result.get("failed")
-    assert result["mode"] == "unplanned" and result["hosts"] == {"target": ["eu-west-1"], "switch": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"]}
+    assert result["mode"] == "unplanned" and result["hosts"] == {"target": ["eu-west-1"], "switch": ["eu-west-1"], "config": ["us-west-2", "eu-west-1"],
+                                                                 "fence": []}
     assert result["steps"]["database"]["do"] and result["lag_replicas"][0] == {"type": "rds", "region": "eu-west-1", "id": "shop-db"}
 
 
