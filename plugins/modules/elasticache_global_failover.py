@@ -172,7 +172,7 @@ lag_seconds:
   sample: 0.4
 data_loss_window_seconds:
   description:
-    - The writes a failover may lose, in seconds (see M(multiregion.dr.replication_lag_info)): the lag while the metric
+    - The writes a failover may lose, in seconds (see M(multiregion.dr.replication_lag_info)) - the lag while the metric
       is published; once it went silent (the primary region is out), the last lag plus the time since that data point.
     - Null when not read or unknown.
   returned: always

@@ -42,7 +42,7 @@ description:
     (see M(multiregion.dr.replication_lag_info); for Aurora C(AuroraGlobalDBRPOLag), or C(AuroraGlobalDBReplicationLag)
     when the engine publishes only that one). While replication runs the data-loss window is the lag. When
     it has stopped (C(ReplicaLag=-1)) or the metric went silent, the window is the last lag plus the time
-    since that datapoint: the source may have taken writes until it died, and the replica saw none of them.
+    since that datapoint, because the source may have taken writes until it died, and the replica saw none of them.
     If the window is unknown, or above O(rpo_seconds), the module refuses before changing anything unless
     O(allow_data_loss=true). The same rule gates M(multiregion.dr.failover_plan) and M(multiregion.dr.elasticache_global_failover).
   - A rerun after a time-out or an interruption picks up where the last run stopped; a promotion,

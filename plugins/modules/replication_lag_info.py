@@ -22,7 +22,7 @@ description:
     down); the last lag before that is returned as RV(replicas[].last_lag_before_stop).
     Aurora and ElastiCache stop publishing instead; RV(replicas[].latest_age_seconds) shows how old the data is.
   - RV(replicas[].data_loss_window_seconds) is what a promotion would lose. While replication runs it is the lag.
-    Once it stopped (or the metric went silent) it is the last lag plus the time since that datapoint: the source
+    Once it stopped (or the metric went silent) it is the last lag plus the time since that datapoint, because the source
     may have taken writes until it died, and the replica has applied none since. O(rpo_seconds) judges this window.
   - With O(wait_until_below) the module polls until the largest lag is at or below that value, for
     example before a planned switchover or a failback. It never changes anything.

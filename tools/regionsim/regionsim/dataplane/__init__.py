@@ -81,6 +81,14 @@ def lag(resource, fallback):
     return PLANE.lag(resource, fallback)
 
 
+def stopped_since(resource):
+    """When an RDS replica's replication stopped without an outage (epoch), or None: CloudWatch shows its last lag
+    before that moment and -1 after, as AWS keeps the history of the minutes it ran."""
+    if PLANE is None:
+        return None
+    return PLANE.stopped_since(resource)
+
+
 def control(command, method, args):
     """The control API's data-plane calls: GET data-plane (servers), POST replication (delay|stop|start)."""
     if PLANE is None:

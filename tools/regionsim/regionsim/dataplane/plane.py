@@ -3,6 +3,7 @@
 import itertools
 import os
 import shutil
+import time
 import threading
 
 from ..state import STATE
@@ -29,6 +30,7 @@ class Served:
         self.delay = 0
         self.password = None
         self.last_lag = None  # the last lag measured while replication ran
+        self.stopped = None  # when replication was last seen stopped (epoch) after running, None while it runs
 
     def close(self):
         for proxy in (self.proxy, self.link):
@@ -175,14 +177,23 @@ class DataPlane:
             value = self._measure(served)
             if value is not None and value >= 0:
                 return value
-            if served.source.region in STATE.outages or served.region in STATE.outages:
+            if served.source.region in STATE.outages or served.region in STATE.outages or served.stopped is not None:
                 return served.last_lag if served.last_lag is not None else value
             return value
+
+    def stopped_since(self, resource):
+        with self.lock:
+            served = self.served.get(id(resource))
+            if served is None or served.resource is not resource or served.kind != "rds" or served.last_lag is None:
+                return None
+            return served.stopped
 
     def _measure(self, served):
         value = served.server.lag() if served.kind == "rds" else _redis_lag(served)
         if value is not None and value >= 0:
-            served.last_lag = value
+            served.last_lag, served.stopped = value, None
+        elif served.kind == "rds" and served.stopped is None:
+            served.stopped = time.time()
         return value
 
     def _sample(self):
@@ -217,7 +228,9 @@ class DataPlane:
                 served.delay = int(float(seconds))
                 served.server.execute("STOP SLAVE", f"CHANGE MASTER TO MASTER_DELAY={served.delay}", "START SLAVE")
             elif action == "stop":
+                self._measure(served)  # the lag just before the stop
                 served.server.execute("STOP SLAVE")
+                served.stopped = time.time()
             else:
                 served.server.execute("START SLAVE")
             return served.view()

@@ -8,7 +8,7 @@ STATE.lag_for(region, service, resource):
 
 | metric (namespace) | dimensions | unit | published for | after the source region goes out |
 |---|---|---|---|---|
-| ReplicaLag (AWS/RDS) | DBInstanceIdentifier | s | an instance that is a read replica now, in its region | -1 (replication not running) |
+| ReplicaLag (AWS/RDS) | DBInstanceIdentifier | s | an instance that is a read replica now, in its region | -1 (replication not running; also after a data-plane stop) |
 | AuroraGlobalDBRPOLag, AuroraGlobalDBReplicationLag (AWS/RDS) | DBClusterIdentifier | ms | a secondary cluster of a global cluster | no datapoints |
 | GlobalDatastoreReplicationLag (AWS/ElastiCache) | CacheClusterId [, CacheNodeId] | s | the member clusters of a secondary replication group | no datapoints |
 | ReplicationLatency (AWS/S3) | SourceBucket, DestinationBucket, RuleId | s | an enabled replication rule, in the source bucket's region | no datapoints |
@@ -57,7 +57,8 @@ def _down_since(region):
     return outage["since"] if outage else None
 
 
-# the replicas behind each metric: (born epoch, lag seconds, source region, unit factor, value after the source goes out)
+# the replicas behind each metric: (born epoch, lag seconds, source region, unit factor, value after the source goes out,
+# when replication stopped on its own (data plane) or None)
 def _rds_replica(account_id, region, dims):
     from moto.rds.models import rds_backends
 
@@ -68,7 +69,7 @@ def _rds_replica(account_id, region, dims):
         return None
     source_region = _arn_region(instance.source_db_instance_identifier, region)
     lag = dataplane.lag(instance, STATE.lag_for(region, "rds", instance.db_instance_identifier))
-    return _epoch(instance.instance_create_time), lag, source_region, 1, -1
+    return _epoch(instance.instance_create_time), lag, source_region, 1, -1, dataplane.stopped_since(instance)
 
 
 def _aurora_secondary(account_id, region, dims):
@@ -86,7 +87,7 @@ def _aurora_secondary(account_id, region, dims):
     if writer is None:
         return None
     lag = STATE.lag_for(region, "aurora", cluster.db_cluster_identifier)
-    return _epoch(cluster.cluster_create_time), lag, writer.region, 1000, None
+    return _epoch(cluster.cluster_create_time), lag, writer.region, 1000, None, None
 
 
 def _elasticache_secondary(account_id, region, dims):
@@ -115,7 +116,7 @@ def _elasticache_secondary(account_id, region, dims):
     lag = dataplane.lag(group, STATE.lag_for(region, "elasticache", group.replication_group_id))
     if lag is None:  # the data plane's secondary has lost its primary
         return None
-    return _epoch(group.replication_group_create_time), lag, primary_region, 1, None
+    return _epoch(group.replication_group_create_time), lag, primary_region, 1, None, None
 
 
 def _s3_rule(account_id, region, dims):
@@ -135,7 +136,7 @@ def _s3_rule(account_id, region, dims):
                 return None
             lag = STATE.lag_for(region, "s3", bucket.name)
             # S3 publishes ReplicationLatency in seconds (DynamoDB's metric of the same name is in ms)
-            return _epoch(bucket.creation_date), lag, target.region_name, 1, None
+            return _epoch(bucket.creation_date), lag, target.region_name, 1, None, None
     return None
 
 
@@ -165,8 +166,9 @@ def synthesize(backend, namespace, name, dims, start, end):
         replica = source(backend.account_id, backend.region_name, dims)
     if replica is None:
         return []
-    born, lag, source_region, factor, after_stop = replica
-    since = _down_since(source_region)
+    born, lag, source_region, factor, after_stop, stopped = replica
+    # replication stops when the source region goes out, or (data plane) when it was stopped on its own
+    since = min((moment for moment in (_down_since(source_region), stopped) if moment is not None), default=None)
     now = time.time()
     dimensions = [{"Name": k, "Value": v} for k, v in sorted(dims.items())]
     unit = "Seconds" if factor == 1 else "Milliseconds"

@@ -1,0 +1,119 @@
+"""Issue 16 on real data: MariaDB behind the simulator's RDS (regionsim's data plane), driven by the collection's
+modules and checked with pymysql. A replication that stopped before the outage: the promotion states a data-loss
+window at least as long as the writes it really lost. An old primary back from the outage: it takes writes (split
+brain) until rds_fence, as failover.yml and fence.yml run it, makes it refuse them."""
+
+import time
+
+import pymysql
+import pytest
+
+from regionsim import dataplane
+
+EAST, WEST = "us-east-1", "us-west-2"
+USER, PASSWORD = "admin", "secret123456"
+READ_ONLY_ERROR = 1290  # ER_OPTION_PREVENTS_STATEMENT: the server runs with --read-only
+DB = "app-db"  # the same identifier in both regions, as the rds role names it
+
+
+@pytest.fixture
+def data_plane(sim, tmp_path):
+    dataplane.enable(tmp_path / "dataplane")
+    yield
+    dataplane.disable()
+
+
+def endpoint(rds, name):
+    found = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]["Endpoint"]
+    return found["Address"], found["Port"]
+
+
+def connect(address):
+    host, port = address
+    return pymysql.connect(host=host, port=port, user=USER, password=PASSWORD, database="app", autocommit=True, connect_timeout=3)
+
+
+def execute(address, *statements):
+    with connect(address) as connection, connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+        return cursor.fetchall()
+
+
+def ids(address):
+    return [row[0] for row in execute(address, "SELECT id FROM t ORDER BY id")]
+
+
+def wait_for(check, what, timeout=30):
+    """Poll state until check() is truthy (replication and the metric sampler are asynchronous)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            value = check()
+            if value:
+                return value
+        except pymysql.err.Error:
+            pass
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def served(region, name=DB):
+    return next(s for s in dataplane.PLANE.served.values() if s.name == name and s.region == region)
+
+
+@pytest.fixture
+def pair(data_plane, aws):
+    """app-db in us-east-1 (its own parameter group, so it can be fenced) and its read replica in us-west-2."""
+    east, west = aws("rds", EAST), aws("rds", WEST)
+    for rds in (east, west):
+        rds.create_db_parameter_group(DBParameterGroupName="app-params", DBParameterGroupFamily="mysql8.0", Description="app")
+    source = east.create_db_instance(
+        DBInstanceIdentifier=DB, DBInstanceClass="db.t3.micro", Engine="mysql", MasterUsername=USER, MasterUserPassword=PASSWORD,
+        AllocatedStorage=20, BackupRetentionPeriod=7, DBName="app", DBParameterGroupName="app-params",
+    )["DBInstance"]
+    west.create_db_instance_read_replica(DBInstanceIdentifier=DB, SourceDBInstanceIdentifier=source["DBInstanceArn"],
+                                         DBParameterGroupName="app-params")
+    execute(endpoint(east, DB), "CREATE TABLE t (id INT PRIMARY KEY)", "INSERT INTO t VALUES (0)")
+    wait_for(lambda: ids(endpoint(west, DB)) == [0], "the replica to have row 0")
+    return east, west
+
+
+def test_stopped_replication_then_outage_the_window_covers_what_was_lost_and_the_old_primary_is_fenced(sim, module, pair):
+    east, west = pair
+    primary = endpoint(east, DB)  # known before the outage: the application's write endpoint
+    # replication breaks; the application goes on writing to the primary, every write acknowledged
+    sim.replication("stop", DB, region=WEST)
+    stopped = time.time()
+    for number in range(1, 6):
+        execute(primary, f"INSERT INTO t VALUES ({number})")
+    acked = time.time()
+    wait_for(lambda: served(WEST).server.lag() == -1, "ReplicaLag -1 on the stopped replica")
+    sim.outage(EAST)
+
+    args = {"target_region": WEST, "db_instance_identifier": DB, "mode": "unplanned", "rpo_seconds": 300, "lookback_seconds": 300,
+            "poll_interval": 0.2, "connect_timeout": 2}
+    tight = module("rds_promote", dict(args, rpo_seconds=1))
+    assert tight.get("failed") and "replication stopped" in tight["msg"] and "allow_data_loss" in tight["msg"], tight
+    result = module("rds_promote", dict(args, rpo_seconds=1, allow_data_loss=True))
+    assert result["changed"] and not result.get("failed"), result
+    promoted = endpoint(west, DB)
+    lost = sorted(set(range(1, 6)) - set(ids(promoted)))
+    assert lost == [1, 2, 3, 4, 5], lost  # counted on the data: every write after the stop is gone
+    # the window the module states covers the writes really lost: from the stop to the last acknowledged write
+    assert result["data_loss_window_seconds"] >= acked - stopped, (result["data_loss_window_seconds"], acked - stopped)
+    assert result["lag"]["replication_running"] is False
+
+    # the old region comes back: its primary takes writes (split brain) until it is fenced
+    sim.restore(EAST)
+    execute(primary, "INSERT INTO t VALUES (100)")
+    topology = module("topology_info", {"regions": [EAST, WEST], "database": {"engine": "mysql", "db_instance_identifier": DB}})
+    assert topology["writable_databases"] == [EAST, WEST] and topology["split_brain"] is True, topology
+    fenced = module("rds_fence", {"region": EAST, "db_instance_identifier": DB, "poll_interval": 0.2})
+    assert fenced["changed"] and fenced["fenced"], fenced
+    with pytest.raises(pymysql.err.OperationalError) as refused:
+        execute(primary, "INSERT INTO t VALUES (101)")
+    assert refused.value.args[0] == READ_ONLY_ERROR
+    assert 101 not in ids(primary) and 100 in ids(primary)
+    topology = module("topology_info", {"regions": [EAST, WEST], "database": {"engine": "mysql", "db_instance_identifier": DB}})
+    assert topology["writable_databases"] == [WEST] and not topology["split_brain"], topology
