@@ -1,6 +1,7 @@
 """regionsim's data plane: real MariaDB and Redis servers behind RDS and ElastiCache, driven through
 boto3 against the simulator and checked with pymysql/redis against the servers it reports."""
 
+import os
 import time
 from datetime import datetime, timedelta, timezone
 
@@ -183,3 +184,15 @@ def test_redis_global_datastore_replicates_and_fails_over(data_plane, sim, clien
     secondary.set("session", "b")
     wait_for(lambda: primary.get("session") == "b", what="the old primary to follow the new one")
     assert primary.info("replication")["role"] == "slave"
+
+
+def test_a_server_in_a_folder_too_deep_for_a_unix_socket_starts_and_cleans_up(data_plane, tmp_path):
+    from regionsim.dataplane.servers import MariaDB
+
+    folder = tmp_path / ("deep" * 30) / "mariadb"  # its own mysqld.sock would pass the 107-byte limit
+    server = MariaDB(folder, 99, dataplane.PLANE._template()).start()
+    try:
+        assert server.execute("SELECT 1 AS one") == [{"one": 1}]
+    finally:
+        server.stop()
+    assert not folder.exists() and not os.path.exists(os.path.dirname(server.socket))

@@ -5,6 +5,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 
 import pymysql
@@ -105,6 +106,20 @@ class Server:
                 self.process.wait()
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)
+            socket_folder = os.path.dirname(getattr(self, "socket", self.folder))
+            if socket_folder != self.folder:
+                shutil.rmtree(socket_folder, ignore_errors=True)
+
+
+# A unix socket path holds at most 107 bytes: a deep data folder (pytest's per-test tmp_path under an xdist
+# worker, say) would make mariadbd fail to start.
+SOCKET_PATH_MAX = 100
+
+
+def _socket_path(folder):
+    """mysqld.sock in the server's folder when that path is short enough, else in a new short temporary folder."""
+    path = os.path.join(folder, "mysqld.sock")
+    return path if len(path) <= SOCKET_PATH_MAX else os.path.join(tempfile.mkdtemp(prefix="regionsim-"), "mysqld.sock")
 
 
 class MariaDB(Server):
@@ -114,7 +129,7 @@ class MariaDB(Server):
         super().__init__(folder)
         self.server_id = server_id
         self.template = template
-        self.socket = os.path.join(self.folder, "mysqld.sock")
+        self.socket = _socket_path(self.folder)
 
     @staticmethod
     def install(data):
