@@ -114,9 +114,25 @@ def mitogen_env():
 
 # mitogen keeps one interpreter per connection, and the regions of inventories/local share one (local, the same
 # python): their tasks then run one region after the other (mitogen issue 496), and the fixed sleeps of amazon.aws
-# modules (3 s per new security group, 5 s per changed route table) add up region by region. A python path of
-# its own per host (a -X option Python ignores) gives each region its own interpreter: provision.yml 152 -> 109 s.
-MITOGEN_INTERPRETER_PER_HOST = 'ansible_python_interpreter="{{ ansible_playbook_python }} -X mitogen_host={{ inventory_hostname }}"'
+# modules (3 s per new security group, 5 s per changed route table) add up region by region. A python path of its
+# own per region (a link to the venv's python beside it, so the venv and its packages stay the same) gives each
+# region its own interpreter: provision.yml 152 -> 109 s. Tasks mitogen hands back to Ansible run the same python.
+MITOGEN_HOSTS = REGIONS
+
+
+def mitogen_interpreter_links():
+    for host in MITOGEN_HOSTS:
+        link = BIN / f"python-mitogen-{host}"
+        if not link.exists():
+            try:
+                link.symlink_to("python")
+            except FileExistsError:  # another xdist worker made it meanwhile
+                pass
+
+
+MITOGEN_INTERPRETER_PER_HOST = json.dumps({"ansible_python_interpreter": (
+    "{{ (ansible_playbook_python | dirname) ~ '/python-mitogen-' ~ inventory_hostname if inventory_hostname in "
+    + json.dumps(list(MITOGEN_HOSTS)) + " else ansible_playbook_python }}")})
 
 
 @pytest.fixture(scope="session")
@@ -195,6 +211,7 @@ def playbook(sim, tmp_path):
             cmd += ["-e", json.dumps(extravars)]
         strategy = mitogen_env()
         if strategy:
+            mitogen_interpreter_links()
             cmd += ["-e", MITOGEN_INTERPRETER_PER_HOST]
         if check:
             cmd.append("--check")
