@@ -3,18 +3,23 @@
 """Region health for automatic failover, and what the auto_failover rulebook does about it, in one place.
 
 A region's health is what a quorum of observers sees: each Route 53 health checker that checks the region's
-endpoint (GetHealthCheckStatus gives one observation per checker region) and the region's own API as the
-rulebook's host sees it. One observer alone never makes an outage, and when too few observers answer (Route 53
-unreachable, say) the region's state stays what it was. A region changes state only after ``debounce_polls``
-polls in a row agree, and each change is one event carrying a decision:
+endpoint (GetHealthCheckStatus gives one observation per checker) and the region's own API as the rulebook's host
+sees it. One observer alone never makes an outage; when too few observers answer (Route 53 unreachable, say) the
+region's state stays what it was, and after ``debounce_polls`` such polls the team is told. A region changes state
+only after ``debounce_polls`` polls in a row agree, and each change is one event carrying a decision:
 
 - ``failover``: the active region (where DNS sends the traffic) went down; the target is the first region of
-  the priority list that is healthy and whose replica-lag alarm is not in ALARM. Once per outage.
-- ``fence``: a region that was down came back and is not the active region: playbooks/fence.yml makes any
-  database there read-only and aligns the configuration. Failback stays a human decision.
-- ``notify``: a guard holds the failover back (the lock is held, the cool-down runs, no healthy target), or
-  ``notify_only`` is set; the reason and the exact command to run are in the event.
-- ``none``: nothing to do (the first state seen, a standby region going down, the active one recovering).
+  the priority list that is up (debounced and in this poll) and whose replica-lag alarm is known to be quiet.
+  Once per outage: the latch ends when the region is back and DNS has moved away, or after the cool-down.
+- ``fence``: a region that was down came back beside an active region that is up, and no run holds the lock:
+  playbooks/fence.yml makes any database there read-only and aligns the configuration. Failback stays a human
+  decision.
+- ``notify``: a guard holds the action back (the lock is held or unreadable, the cool-down runs, no region is
+  fit, no active region is known, a region cannot be judged, an old primary is back while DNS still points at
+  it), or ``notify_only`` is set; the reason and the exact command to run are in the event.
+- ``none``: nothing to do (a region seen up, a standby region going down, an outage already acted on).
+
+A region that is already down when the rulebook starts is judged like any other: the guards decide.
 
 The probe (boto3 calls) lives in the event source plugin; what it reads is decided here, without I/O."""
 
@@ -82,7 +87,10 @@ def config(args, known_regions=None):
                             f" (inventory dns_{'zone' if name == 'hosted_zone' else 'record'})")
     result = {"regions": regions, "priority": [str(r) for r in priority], "hosted_zone": str(args.get("hosted_zone") or ""),
               "record_name": str(args.get("record_name") or ""), "notify_only": _bool(args.get("notify_only", False)),
-              "playbook_dir": str(args.get("playbook_dir") or DEFAULTS["playbook_dir"])}
+              "playbook_dir": str(args.get("playbook_dir") or DEFAULTS["playbook_dir"]),
+              "app_name": str(args.get("app_name") or "")}
+    if not result["app_name"]:
+        problems.append("app_name is missing: give the application's name (inventory app_name; its replica-lag alarm is <app_name>-replica-lag)")
     for name, minimum, kind, exclusive in (("poll_interval", 0, float, True), ("debounce_polls", 1, int, False),
                                            ("cooldown_seconds", 0, int, False), ("api_timeout", 0, float, True)):
         result[name], problem = _number(args, name, minimum, kind, exclusive)
@@ -116,11 +124,12 @@ def verdict(observations, quorum=None):
 
 
 def checker_observations(observations):
-    """GetHealthCheckStatus observations -> {"route53:<checker region>": True/False}."""
+    """GetHealthCheckStatus observations -> {"route53:<checker region>/<checker IP>": True/False}: one vote per
+    checker (Route 53 has several per region)."""
     seen = {}
     for observation in observations or []:
         status = (observation.get("StatusReport") or {}).get("Status", "")
-        seen[f"route53:{observation.get('Region') or observation.get('IPAddress')}"] = status.startswith("Success")
+        seen[f"route53:{observation.get('Region')}/{observation.get('IPAddress')}"] = status.startswith("Success")
     return seen
 
 
@@ -128,70 +137,114 @@ class Monitor:
     """The debounced state of every region and the decisions, poll after poll.
 
     update(poll) takes one poll: {"time", "observations": {region: {observer: bool|None}}, "active_region",
-    "lock": failover_lock entry or {}, "last": the last completed operation or {}, "lag_alarms": {region: [names
-    in ALARM]}, "errors": [...]}; it returns the events of this poll (one per region that changed state)."""
+    "lock": failover_lock entry, {} for none, None when it could not be read; "last": the last completed operation,
+    the same way; "lag_alarms": {region: [names in ALARM], None when unread}, "errors": [...]}; it returns the
+    events of this poll: one per region that changed state, and one when a region could not be judged for
+    debounce_polls polls in a row. A region that is already down when the rulebook starts is judged like any other:
+    if it is the active one, the failover guards decide."""
 
     def __init__(self, settings):
         self.settings = settings
         self.state = dict.fromkeys(settings["regions"])
         self.streak = {region: (None, 0) for region in settings["regions"]}
-        self.handled = set()  # regions whose outage was acted on (failover or notify): once per outage
+        self.undecided = dict.fromkeys(settings["regions"], 0)
+        # region -> (poll time, decision) of the action on its outage (a failover, or a notice that a guard held it back): once per
+        # outage; the latch ends when DNS has moved away and the region is back, or after the cool-down
+        self.handled = {}
+        self.verdicts = {}
 
     def update(self, poll):
         events = []
-        verdicts = {region: verdict(poll["observations"].get(region, {}), self.settings["quorum"]) for region in self.settings["regions"]}
+        self.verdicts = {region: verdict(poll["observations"].get(region, {}), self.settings["quorum"]) for region in self.settings["regions"]}
         changes = []
         for region in self.settings["regions"]:
-            healthy = verdicts[region]["healthy"]
-            if healthy is None:
-                continue  # too few observers answered: no evidence either way
+            healthy = self.verdicts[region]["healthy"]
+            if healthy is None:  # too few observers answered: no evidence either way, and the streak is broken
+                self.streak[region] = (None, 0)
+                self.undecided[region] += 1
+                if self.undecided[region] == self.settings["debounce_polls"]:
+                    events.append(self.blind(region, poll))
+                continue
+            self.undecided[region] = 0
             seen, count = self.streak[region]
             count = count + 1 if seen == healthy else 1
             self.streak[region] = (healthy, count)
             if healthy != self.state[region] and count >= self.settings["debounce_polls"]:
                 changes.append((region, self.state[region]))
                 self.state[region] = healthy
-        for region, previous in changes:  # after every region's state is updated: a target must be healthy now
-            events.append(self.event(region, previous, verdicts[region], poll))
+        for region, previous in changes:  # after every region's state is updated: a target must be up now
+            events.append(self.event(region, previous, poll))
         return events
 
+    def up(self, region):
+        """Up by the debounced state and by this poll's verdict."""
+        return self.state.get(region) is True and self.verdicts.get(region, {}).get("healthy") is True
+
     def target(self, failed, poll):
-        """The first region of the priority list that is up and whose replica is not behind its RPO alarm."""
+        """The first region of the priority list that is up and whose replica-lag alarm is known to be quiet."""
+        alarms = poll.get("lag_alarms") or {}
         for region in self.settings["priority"]:
-            if region != failed and self.state.get(region) is True and not poll.get("lag_alarms", {}).get(region):
+            if region != failed and self.up(region) and alarms.get(region) == []:
                 return region
         return None
+
+    def recovered(self, region, active, poll):
+        """(decision, target, reason, command) for a region that is up again."""
+        book = self.settings["playbook_dir"]
+        acted = self.handled.get(region) if active == region else self.handled.pop(region, None)
+        if active == region and acted and acted[1] != "failover":
+            self.handled.pop(region)  # back before anything moved: a held-back outage is over
+        elif active == region and acted:  # the latch stays: until DNS moves, or the cool-down ends
+            # a failover was decided, yet DNS still sends the traffic here: it did not finish; a database may take
+            # writes on both sides. A person looks (fence.yml, which trusts DNS, would fence the wrong one).
+            return "notify", None, (f"{region} is back and DNS still points at it, though its outage was acted on: a failover may "
+                                    "have stopped half-way (two writable databases?); look before anything else"), \
+                f"ansible-playbook {book}/status.yml"
+        if active == region or not active:
+            return "none", None, f"{region} is back" + (" and is the active region" if active else ""), None
+        command = f"ansible-playbook {book}/fence.yml"
+        lock = poll.get("lock")
+        if not self.up(active) or lock or lock is None:
+            why = (f"the active region {active} is not up" if not self.up(active) else
+                   "the failover lock could not be read" if lock is None else
+                   f"the lock is held by {lock.get('owner')} for {lock.get('operation')} (a run is under way)")
+            return "notify", None, f"{region} is back beside the active region {active}, but {why}: not fenced automatically", command
+        if self.settings["notify_only"]:
+            return "notify", None, f"{region} is back and is not the active region ({active}): notify_only, so not fenced", command
+        return "fence", None, f"{region} is back and is not the active region ({active}): fence it (failback stays a human decision)", command
 
     def decide(self, region, previous, poll):
         """(decision, target, reason, command) for region's new state."""
         healthy, active = self.state[region], poll.get("active_region")
         book = self.settings["playbook_dir"]
         if healthy:
-            returned = previous is False
-            self.handled.discard(region)
-            if returned and region != active and active:
-                command = f"ansible-playbook {book}/fence.yml"
-                if self.settings["notify_only"]:
-                    return "notify", None, f"{region} is back and is not the active region ({active}): notify_only, so not fenced", command
-                return "fence", None, f"{region} is back and is not the active region ({active}): fence it (failback stays a human decision)", command
-            if returned:
-                return "none", None, f"{region} is back{' and is the active region' if region == active else ''}", None
+            if previous is False:
+                return self.recovered(region, active, poll)
             return "none", None, f"{region} is up", None
         if not active:
             return "notify", None, f"{region} is down and no active region is known from DNS: no automatic failover", \
                 f"ansible-playbook {book}/status.yml"
         if region != active:
             return "none", None, f"{region} is down; it is a standby region (the active region is {active}): no failover", None
-        if region in self.handled:
-            return "none", None, f"{region} is still down; this outage was already acted on", None
-        self.handled.add(region)
+        acted = self.handled.get(region)
+        if acted and (poll.get("time") or 0) - (acted[0] or 0) < self.settings["cooldown_seconds"]:
+            return "none", None, f"{region} is down again, or still; this outage was already acted on", None
         target = self.target(region, poll)
-        if not target:
+        if not target:  # not latched: the next change of this region judges again
             return "notify", None, (f"the active region {region} is down and no region of the priority list "
-                                    f"({', '.join(self.settings['priority'])}) is healthy with its replica within the RPO"), \
+                                    f"({', '.join(self.settings['priority'])}) is up with its replica-lag alarm known and quiet"), \
                 f"ansible-playbook {book}/status.yml"
         command = f"ansible-playbook {book}/failover.yml -e target={target}"
-        lock, last = poll.get("lock") or {}, poll.get("last") or {}
+        decided = self.guarded(region, target, command, poll)
+        self.handled[region] = (poll.get("time"), decided[0])
+        return decided
+
+    def guarded(self, region, target, command, poll):
+        """failover to target, unless a guard (the lock, the cool-down, notify_only) holds it back: notify."""
+        lock, last = poll.get("lock"), poll.get("last")
+        if lock is None or last is None:
+            return "notify", target, (f"the active region {region} is down, but the failover lock or the last operation could not "
+                                      f"be read ({'; '.join(poll.get('errors') or ['no detail'])}): no automatic failover"), command
         if lock:
             return "notify", target, (f"the active region {region} is down, but the lock is held by {lock.get('owner')} for "
                                       f"{lock.get('operation')} since {lock.get('age_seconds')} s ago: a run is under way; no automatic failover"), command
@@ -204,6 +257,13 @@ class Monitor:
             return "notify", target, f"the active region {region} is down: notify_only, so no automatic failover", command
         return "failover", target, f"the active region {region} is down: fail over to {target}", command
 
+    def blind(self, region, poll):
+        """The event of a region that could not be judged for debounce_polls polls: too few observers answered."""
+        seen = self.verdicts[region]
+        reason = (f"cannot tell whether {region} is up: {len(seen['failing']) + len(seen['passing'])} observer(s) answered, "
+                  f"{seen['quorum']} needed ({'; '.join(poll.get('errors') or ['no error reported'])}); no automatic action")
+        return self.payload(region, self.state[region], poll, ("notify", None, reason, f"ansible-playbook {self.settings['playbook_dir']}/status.yml"))
+
     def notify_region(self, region, target):
         """Where a notification is published: the target, else a region that is up, else any other region."""
         if target:
@@ -211,8 +271,12 @@ class Monitor:
         others = [r for r in self.settings["priority"] + self.settings["regions"] if r != region]
         return next((r for r in others if self.state.get(r) is True), others[0] if others else region)
 
-    def event(self, region, previous, seen, poll):
-        decision, target, reason, command = self.decide(region, previous, poll)
+    def event(self, region, previous, poll):
+        return self.payload(region, previous, poll, self.decide(region, previous, poll))
+
+    def payload(self, region, previous, poll, decided):
+        decision, target, reason, command = decided
+        seen = self.verdicts[region]
         return {"region_health": {
             "region": region, "healthy": self.state[region], "previous": previous, "active_region": poll.get("active_region"),
             "observers": {key: seen[key] for key in ("failing", "passing", "silent", "quorum")},

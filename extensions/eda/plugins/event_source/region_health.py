@@ -19,6 +19,10 @@ description:
     stop the source at start with a message that names them.
   - The auto_failover rulebook (extensions/eda/rulebooks/auto_failover.yml) acts on the decisions.
 options:
+  app_name:
+    description: The application's name (inventory C(app_name)); its replica-lag alarm is C(<app_name>-replica-lag).
+    type: str
+    required: true
   regions:
     description: The application's regions (the inventory's region hosts).
     type: list
@@ -35,7 +39,7 @@ options:
   priority:
     description:
       - The failover policy - the regions in the order they are preferred as a failover target. The first one
-        that is up and whose replica-lag alarm is not in ALARM is chosen. Default, the order of O(regions).
+        that is up and whose replica-lag alarm is known and not in ALARM is chosen. Default, the order of O(regions).
     type: list
     elements: str
   poll_interval:
@@ -70,6 +74,7 @@ options:
 EXAMPLES = r"""
 - name: Region health of the shop
   multiregion.dr.region_health:
+    app_name: shop
     regions: [us-east-1, us-west-2, eu-west-1]
     hosted_zone: shop.example.com
     record_name: api.shop.example.com
@@ -119,11 +124,24 @@ class Probe:
         quick = botocore.config.Config(connect_timeout=settings["api_timeout"], read_timeout=settings["api_timeout"],
                                        retries={"max_attempts": 1, "mode": "standard"})
         session = boto3.session.Session()
-        self.route53 = RetryingBotoClientWrapper(session.client("route53", region_name=ROUTE53_REGION), RETRY)
+        # Route 53 (global; its control plane is in us-east-1): bounded waits, retried on throttling only
+        bounded = botocore.config.Config(connect_timeout=max(settings["api_timeout"], 5), read_timeout=max(settings["api_timeout"], 5),
+                                         retries={"max_attempts": 2, "mode": "standard"})
+        self.route53 = RetryingBotoClientWrapper(session.client("route53", region_name=ROUTE53_REGION, config=bounded), RETRY)
         self.ec2 = {r: session.client("ec2", region_name=r, config=quick) for r in settings["regions"]}
         self.cloudwatch = {r: session.client("cloudwatch", region_name=r, config=quick) for r in settings["regions"]}
         self.pool = ThreadPoolExecutor(max_workers=2 * len(settings["regions"]) + 1)
         self.zone = find_zone(self.route53, settings["hosted_zone"])  # ZoneError (a ValueError) at start
+
+    def guards(self, poll):
+        """The lock and the last completed operation; None for what could not be read (never taken for none)."""
+        for name, key in ((LOCK_NAME, "lock"), (HISTORY_NAME, "last")):
+            try:
+                found = record_sets(self.route53, self.zone["Id"], absolute_name(name, self.zone["Name"]), "TXT")
+                poll[key] = decode(found[0]) if found else {}
+            except Exception as exc:  # pylint: disable=broad-except
+                poll[key] = None
+                poll["errors"].append(f"route53 {key}: {error_text(exc)}")
 
     def dns(self, poll):
         regions = self.settings["regions"]
@@ -131,11 +149,12 @@ class Probe:
         poll["active_region"] = dns_routing(views)["configured_region"]
         for view in views:
             if view["region"] in regions and view["health_check_id"]:
-                status = self.route53.get_health_check_status(HealthCheckId=view["health_check_id"], aws_retry=True)
+                try:
+                    status = self.route53.get_health_check_status(HealthCheckId=view["health_check_id"], aws_retry=True)
+                except Exception as exc:  # pylint: disable=broad-except
+                    poll["errors"].append(f"route53 health check of {view['region']}: {error_text(exc)}")
+                    continue
                 poll["observations"][view["region"]].update(region_health.checker_observations(status["HealthCheckObservations"]))
-        for name, key in ((LOCK_NAME, "lock"), (HISTORY_NAME, "last")):
-            found = record_sets(self.route53, self.zone["Id"], absolute_name(name, self.zone["Name"]), "TXT")
-            poll[key] = decode(found[0]) if found else {}
 
     def api(self, region):
         try:
@@ -145,15 +164,18 @@ class Probe:
             return False if is_unreachable(exc) else True  # any answer, even a refusal, is an API that is up
 
     def lag_alarms(self, region):
+        """The application's replica-lag alarm, when in ALARM: [name]; [] when quiet (or absent: the primary's region
+        has none); None when it could not be read (then the region is no failover target)."""
+        name = f"{self.settings['app_name']}-replica-lag"
         try:
-            alarms = self.cloudwatch[region].describe_alarms(StateValue="ALARM", AlarmTypes=["MetricAlarm"])["MetricAlarms"]
+            alarms = self.cloudwatch[region].describe_alarms(AlarmNames=[name], AlarmTypes=["MetricAlarm"])["MetricAlarms"]
         except Exception:  # pylint: disable=broad-except
-            return []
-        return sorted(a["AlarmName"] for a in alarms if a.get("MetricName") == "ReplicaLag")
+            return None
+        return [a["AlarmName"] for a in alarms if a.get("StateValue") == "ALARM"]
 
     def poll(self):
         regions = self.settings["regions"]
-        poll = {"time": time.time(), "observations": {r: {} for r in regions}, "active_region": None, "lock": {}, "last": {},
+        poll = {"time": time.time(), "observations": {r: {} for r in regions}, "active_region": None, "lock": None, "last": None,
                 "lag_alarms": {}, "errors": []}
         apis = {r: self.pool.submit(self.api, r) for r in regions}
         alarms = {r: self.pool.submit(self.lag_alarms, r) for r in regions}
@@ -161,6 +183,7 @@ class Probe:
             self.dns(poll)
         except Exception as exc:  # pylint: disable=broad-except
             poll["errors"].append(f"route53: {error_text(exc)}")
+        self.guards(poll)
         for region in regions:
             poll["observations"][region][region_health.API_OBSERVER] = apis[region].result()
             poll["lag_alarms"][region] = alarms[region].result()
@@ -183,4 +206,5 @@ if __name__ == "__main__":
         async def put(self, event):
             print(event)  # noqa: T201
 
-    asyncio.run(main(_PrintQueue(), {"regions": sys.argv[1].split(","), "hosted_zone": sys.argv[2], "record_name": sys.argv[3]}))
+    asyncio.run(main(_PrintQueue(), {"app_name": sys.argv[1], "regions": sys.argv[2].split(","), "hosted_zone": sys.argv[3],
+                                     "record_name": sys.argv[4]}))

@@ -7,7 +7,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils import region_healt
 
 REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 CHECKERS = [f"route53:{r}" for r in ("us-east-1", "us-west-1", "us-west-2", "eu-west-1", "ap-southeast-1", "sa-east-1")]
-ARGS = {"regions": REGIONS, "hosted_zone": "shop.example.com", "record_name": "api.shop.example.com",
+ARGS = {"app_name": "shop", "regions": REGIONS, "hosted_zone": "shop.example.com", "record_name": "api.shop.example.com",
         "priority": ["us-west-2", "eu-west-1", "us-east-1"], "debounce_polls": 2}
 
 
@@ -17,9 +17,11 @@ def seen(up, failing=()):
     return {o: (not up) if o in failing else up for o in observers}
 
 
-def poll(down=(), active="us-east-1", lock=None, last=None, lag_alarms=None, observations=None):
-    result = {"time": 0, "active_region": active, "lock": lock or {}, "last": last or {}, "errors": [],
-              "lag_alarms": lag_alarms or {}, "observations": {r: seen(r not in down) for r in REGIONS}}
+def poll(down=(), active="us-east-1", lock=None, last=None, lag_alarms=None, observations=None, at=0):
+    """One poll; lock/last None (the default) is no record, "unread" a failed read."""
+    result = {"time": at, "active_region": active, "lock": None if lock == "unread" else lock or {},
+              "last": None if last == "unread" else last or {}, "errors": [],
+              "lag_alarms": {**{r: [] for r in REGIONS}, **(lag_alarms or {})}, "observations": {r: seen(r not in down) for r in REGIONS}}
     result["observations"].update(observations or {})
     return result
 
@@ -61,7 +63,9 @@ def test_one_observer_alone_never_makes_an_outage_and_silence_is_no_evidence():
 def test_checker_observations_read_the_status_reports():
     observations = [{"Region": "us-east-1", "StatusReport": {"Status": "Success: HTTP Status Code 200, OK"}},
                     {"Region": "eu-west-1", "StatusReport": {"Status": "Failure: Connection timed out."}}]
-    assert region_health.checker_observations(observations) == {"route53:us-east-1": True, "route53:eu-west-1": False}
+    observations.append({"Region": "us-east-1", "IPAddress": "15.177.2.2", "StatusReport": {"Status": "Failure"}})
+    assert region_health.checker_observations(observations) == {
+        "route53:us-east-1/None": True, "route53:eu-west-1/None": False, "route53:us-east-1/15.177.2.2": False}  # one vote per checker
 
 
 # debounce and the decisions ---------------------------------------------------------------------------------
@@ -156,6 +160,51 @@ def test_no_active_region_known_notifies():
     assert events == [("us-east-1", "notify", None)] and "no active region" in full[0]["region_health"]["reason"]
 
 
+def test_what_could_not_be_read_is_never_taken_for_all_clear():
+    monitor = started()
+    events, full = run(monitor, poll(down=["us-east-1"], lock="unread"), poll(down=["us-east-1"], lock="unread"))
+    assert events == [("us-east-1", "notify", "us-west-2")] and "could not be read" in full[0]["region_health"]["reason"]
+    monitor = started()
+    unknown = {"us-west-2": None}  # its alarms could not be read: not a target
+    assert run(monitor, poll(down=["us-east-1"], lag_alarms=unknown), poll(down=["us-east-1"], lag_alarms=unknown))[0] == \
+        [("us-east-1", "failover", "eu-west-1")]
+
+
+def test_a_target_must_be_up_in_this_poll_too():
+    monitor = started()
+    # us-west-2 fails in the same poll that makes us-east-1's outage count: debounced it is still up, but not now
+    run(monitor, poll(down=["us-east-1"]))
+    assert run(monitor, poll(down=["us-east-1", "us-west-2"]))[0] == [("us-east-1", "failover", "eu-west-1")]
+
+
+def test_a_region_that_cannot_be_judged_is_told_once_and_breaks_the_streak():
+    monitor = started()
+    blind = {"us-east-1": {o: None for o in seen(True)} | {"api": False}}
+    events, full = run(monitor, poll(observations=blind), poll(observations=blind), poll(observations=blind))
+    assert events == [("us-east-1", "notify", None)] and "cannot tell whether us-east-1 is up" in full[0]["region_health"]["reason"]
+    # down, unknown, down is not two polls in a row
+    assert run(monitor, poll(down=["us-east-1"]), poll(observations=blind), poll(down=["us-east-1"]))[0] == []
+
+
+def test_an_old_primary_back_while_dns_still_points_at_it_is_not_fenced_and_the_latch_holds():
+    monitor = started()
+    run(monitor, poll(down=["us-east-1"]), poll(down=["us-east-1"]))  # failover decided
+    events, full = run(monitor, poll(at=10), poll(at=11))  # back, DNS never moved
+    assert events == [("us-east-1", "notify", None)] and "stopped half-way" in full[0]["region_health"]["reason"]
+    assert run(monitor, poll(down=["us-east-1"], at=20), poll(down=["us-east-1"], at=21))[0] == [("us-east-1", "none", None)]
+    # after the cool-down, a new outage is judged again
+    later = [poll(at=5000), poll(at=5001), poll(down=["us-east-1"], at=5002), poll(down=["us-east-1"], at=5003)]
+    assert run(monitor, *later)[0][-1] == ("us-east-1", "failover", "us-west-2")
+
+
+def test_no_fence_while_the_active_region_is_down_or_a_run_holds_the_lock():
+    monitor = started()
+    run(monitor, poll(down=["us-east-1"]), poll(down=["us-east-1"]))
+    lock = {"owner": "carol", "operation": "failback to us-east-1", "age_seconds": 5}
+    events, full = run(monitor, poll(active="us-west-2", lock=lock), poll(active="us-west-2", lock=lock))
+    assert events == [("us-east-1", "notify", None)] and "the lock is held by carol" in full[0]["region_health"]["reason"]
+
+
 # configuration ----------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("overrides, message", [
     ({"priority": ["us-west-2", "ap-south-9"]}, "priority has 'ap-south-9': not one of the regions (us-east-1, us-west-2, eu-west-1)"),
@@ -175,7 +224,7 @@ def test_bad_configuration_is_refused_naming_the_value_and_what_is_allowed(overr
 
 
 def test_configuration_defaults_and_strings_from_rulebook_variables():
-    settings = region_health.config({"regions": "us-east-1, us-west-2", "hosted_zone": "z", "record_name": "n",
+    settings = region_health.config({"app_name": "shop", "regions": "us-east-1, us-west-2", "hosted_zone": "z", "record_name": "n",
                                      "debounce_polls": "2", "poll_interval": "0.5", "notify_only": "false"})
     assert settings["regions"] == settings["priority"] == ["us-east-1", "us-west-2"]
     assert (settings["debounce_polls"], settings["poll_interval"], settings["notify_only"], settings["quorum"]) == (2, 0.5, False, None)
