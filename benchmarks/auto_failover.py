@@ -28,6 +28,9 @@ from regionsim.control import Control
 from regionsim.server import ThreadedRegionSim
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from aws_checks import record_weights  # noqa: E402  (tests/aws_checks.py)
+
 BIN = Path(sys.executable).parent
 SOURCE, TARGET = "us-east-1", "us-west-2"
 ZONE, RECORD = "shop.example.com", "api.shop.example.com"
@@ -43,9 +46,7 @@ def environment(endpoint):
 
 def weights(endpoint):
     r53 = boto3.client("route53", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="bench", aws_secret_access_key="bench")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE + ".")
-    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD + "." and "Weight" in r}
+    return record_weights(r53, ZONE + ".", RECORD + ".")
 
 
 def wait(check, what, process, log, timeout=600):

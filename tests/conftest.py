@@ -20,24 +20,43 @@ sys.path.insert(0, str(ROOT / ".collections"))
 
 from ansible_collections.multiregion.dr.tests.module_runner import run_module  # noqa: E402 (needs the path above)
 
+# Every Python the tests start (ansible-playbook, mitogen's interpreters, ansible-runner, ansible-rulebook) shares
+# one botocore data loader per process (tests/pythonpath/sitecustomize.py says why); so does this one, for the
+# modules the tests run in-process.
+PYTHONPATH = ROOT / "tests" / "pythonpath"
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHONPATH), os.environ.get("PYTHONPATH")]))
+_spec = importlib.util.spec_from_file_location("shared_botocore_loader", PYTHONPATH / "sitecustomize.py")
+_spec.loader.exec_module(importlib.util.module_from_spec(_spec))
+
 
 def pytest_collection_modifyitems(items):
     """Slowest first (the estimate in @pytest.mark.slow(seconds)): with one test handed out at a time
     (make's --maxschedchunk 1), the long end-to-end runs start at once on both workers instead of ending one
     of them alone. The test that provisions comes first of all: its run is the snapshot every `provisioned`
-    test loads, so none of them has to provision (or wait) for it."""
-    def order(item):
+    test loads, so none of them has to provision for it. While it runs, the other workers take the long tests
+    that need no snapshot, instead of waiting for it."""
+    def estimate(item):
         marker = item.get_closest_marker("slow")
-        builds_snapshot = "provision" in item.fixturenames and "provisioned" not in item.fixturenames
-        return (not builds_snapshot, -(marker.args[0] if marker else 0))
+        return marker.args[0] if marker else 0
 
-    items.sort(key=order)
-    # xdist starts each worker with two consecutive tests (worker k: items 2k and 2k+1). Deal the longest so
-    # that each worker starts one of the n longest and follows it with one of the next n.
+    def builds_snapshot(item):
+        return "provision" in item.fixturenames and "provisioned" not in item.fixturenames
+
+    items.sort(key=lambda item: (not builds_snapshot(item), -estimate(item)))
     workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if workers > 1 and len(items) >= 2 * workers:
-        head = items[:2 * workers]
-        items[:2 * workers] = [head[k + j * workers] for k in range(workers) for j in (0, 1)]
+    if workers < 2 or len(items) < 2 * workers or not builds_snapshot(items[0]):
+        return
+    window, early = estimate(items[0]) * (workers - 1), []
+    for item in items[1:]:
+        if sum(map(estimate, early)) >= window:
+            break
+        if estimate(item) and "provisioned" not in item.fixturenames:
+            early.append(item)
+    items[1:] = early + [item for item in items[1:] if item not in early]
+    # xdist starts each worker with two consecutive tests (worker k: items 2k and 2k+1). Deal the head so that
+    # worker k starts with items k and k + workers: the builder and the longest tests that need no snapshot first.
+    head = items[:2 * workers]
+    items[:2 * workers] = [head[k + j * workers] for k in range(workers) for j in (0, 1)]
 
 
 @pytest.fixture(scope="session")
@@ -141,6 +160,20 @@ def strategy_env():
     return mitogen_env()
 
 
+def mitogen_args():
+    """With mitogen: the ansible-playbook arguments that give each region its own interpreter (see above)."""
+    if not mitogen_env():
+        return []
+    mitogen_interpreter_links()
+    return ["-e", MITOGEN_INTERPRETER_PER_HOST]
+
+
+@pytest.fixture(scope="session")
+def strategy_args():
+    """mitogen_args() for the tests that start ansible-playbook their own way."""
+    return mitogen_args()
+
+
 @pytest.fixture
 def ansible_environment(sim):
     """ansible_env() for the test's simulator: for an ansible-playbook the test starts itself (to kill it, say)."""
@@ -210,9 +243,7 @@ def playbook(sim, tmp_path):
         if extravars:
             cmd += ["-e", json.dumps(extravars)]
         strategy = mitogen_env()
-        if strategy:
-            mitogen_interpreter_links()
-            cmd += ["-e", MITOGEN_INTERPRETER_PER_HOST]
+        cmd += mitogen_args()
         if check:
             cmd.append("--check")
         if diff:

@@ -15,6 +15,9 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests"))
+from aws_checks import fenced, record_weights  # noqa: E402  (tests/aws_checks.py)
+
 BIN = Path(sys.executable).parent
 RULEBOOK = ROOT / "extensions/eda/rulebooks/auto_failover.yml"
 APP, ZONE, RECORD = "shop", "shop.example.com.", "api.shop.example.com."
@@ -23,17 +26,11 @@ READS = ("Describe", "List", "Get")
 
 
 def weights(aws):
-    r53 = aws("route53")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
-    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD and "Weight" in r}
+    return record_weights(aws("route53"), ZONE, RECORD)
 
 
 def read_only(aws, region):
-    rds = aws("rds", region)
-    group = rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
-    parameters = rds.describe_db_parameters(DBParameterGroupName=group, Source="user")["Parameters"]
-    return {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
+    return fenced(aws("rds", region), f"{APP}-db")
 
 
 class Rulebook:
@@ -90,7 +87,7 @@ def changes_since(sim, since):
     return [f"{e['region']} {e['service']} {e['action']}" for e in sim.log(since) if e.get("action") and not e["action"].startswith(READS)]
 
 
-@pytest.mark.slow(200)
+@pytest.mark.slow(150)
 def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced_on_return(provisioned, aws, rulebooks, tmp_path):
     sim = provisioned
     assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}

@@ -6,6 +6,7 @@ ansible-builder."""
 
 import itertools
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 import awx_checks  # noqa: E402  (tests/awx_checks.py)
+from aws_checks import record_weights  # noqa: E402  (tests/aws_checks.py)
 
 BIN = Path(sys.executable).parent
 APP = "shop"
@@ -57,9 +59,9 @@ class AWX:
     """Launches the rendered job templates like AWX: survey answers validated and completed with the survey's
     defaults, plus the awx_* variables AWX adds; the project is a checkout of this repository."""
 
-    def __init__(self, objects, endpoint, tmp_path, envvars=None):
+    def __init__(self, objects, endpoint, tmp_path, envvars=None, args=()):
         self.templates = objects["job_template"]
-        self.endpoint, self.tmp_path, self.envvars = endpoint, tmp_path, envvars or {}
+        self.endpoint, self.tmp_path, self.envvars, self.args = endpoint, tmp_path, envvars or {}, list(args)
         self.job_ids = itertools.count(4201)
         self.project = tracked_files(tmp_path / "project")
 
@@ -85,15 +87,13 @@ class AWX:
             "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             **self.envvars,
         }))
-        runner = ansible_runner.run(private_data_dir=str(data), playbook=template["playbook"], ident=str(job_id), quiet=True)
+        runner = ansible_runner.run(private_data_dir=str(data), playbook=template["playbook"], ident=str(job_id), quiet=True,
+                                    cmdline=shlex.join(self.args) or None)
         return Job(runner, job_id, template["name"], extravars)
 
 
 def weights(aws):
-    r53 = aws("route53")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
-    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == RECORD and "Weight" in r}
+    return record_weights(aws("route53"), ZONE, RECORD)
 
 
 def assert_active(aws, region):
@@ -105,12 +105,12 @@ def assert_active(aws, region):
     assert weights(aws) == {r: (100 if r == region else 0) for r in REGIONS}
 
 
-@pytest.mark.slow(300)
-def test_awx_jobs_status_failover_verify_failback(provisioned, aws, tmp_path, strategy_env):
+@pytest.mark.slow(150)
+def test_awx_jobs_status_failover_verify_failback(provisioned, aws, tmp_path, strategy_env, strategy_args):
     """From the provisioned stack (the snapshot of test_provision_three_regions' run of the same playbook the provision
     template launches: a launch here would provision a second time for nothing new)."""
     sim = provisioned
-    awx = AWX(awx_checks.render(), sim.endpoint, tmp_path, strategy_env)
+    awx = AWX(awx_checks.render(), sim.endpoint, tmp_path, strategy_env, strategy_args)
     timings = {}
     assert awx.template("- provision")["playbook"] == "playbooks/provision.yml"
     assert_active(aws, "us-east-1")

@@ -16,6 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+from aws_checks import fenced, record_weights  # noqa: E402  (tests/aws_checks.py)
 
 INVENTORY = "inventories/local"
 FAILOVER = "playbooks/failover.yml"
@@ -56,10 +58,7 @@ def report(tmp_path, target):
 
 
 def weights(aws, name=RECORD):
-    r53 = aws("route53")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
-    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == name and "Weight" in r}
+    return record_weights(aws("route53"), ZONE, name)
 
 
 def origin_group(aws):
@@ -122,7 +121,7 @@ def cdn_line(status):
     return next(line for line in lines if line.startswith("CDN "))
 
 
-@pytest.mark.slow(260)
+@pytest.mark.slow(160)
 def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aws, module, tmp_path):
     sim.outage("us-east-1")
     # the CDN's origin group covers the three regions: us-east-1 is out, so requests end up in the two others
@@ -212,19 +211,16 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     calls = [(e["region"], e["action"]) for e in sim.log(since) if not e["action"].startswith(READS)]
     assert ("us-east-1", "ModifyDBParameterGroup") in calls and ("us-east-1", "PutParameter") in calls, calls
     assert not any(action in ("PromoteReadReplica", "FailoverGlobalReplicationGroup") for _region, action in calls), calls
-    old = aws("rds", "us-east-1")
-    group = old.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
-    assert {p["ParameterName"]: p.get("ParameterValue") for p in old.describe_db_parameters(DBParameterGroupName=group)["Parameters"]}.get(
-        "read_only") == "1"
+    assert fenced(aws("rds", "us-east-1"), f"{APP}-db")
     assert aws("ssm", "us-east-1").get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "eu-west-1"
     assert_active(aws, "eu-west-1", reachable=REGIONS)
-    fenced = report(tmp_path, "eu-west-1")
-    assert fenced["fenced"] == ["us-east-1"] and fenced["topology_after"]["writable_databases"] == ["eu-west-1"]
-    assert "fence us-east-1" in [step["step"] for step in fenced["timeline"]], fenced["timeline"]
+    fence_report = report(tmp_path, "eu-west-1")
+    assert fence_report["fenced"] == ["us-east-1"] and fence_report["topology_after"]["writable_databases"] == ["eu-west-1"]
+    assert "fence us-east-1" in [step["step"] for step in fence_report["timeline"]], fence_report["timeline"]
     assert playbook("playbooks/status.yml", inventory=INVENTORY, check=True).rc == 0
 
 
-@pytest.mark.slow(150)
+@pytest.mark.slow(80)
 def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws, tmp_path):
     since = time.time()
 
@@ -249,10 +245,7 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert_active(aws, "us-west-2", reachable=("us-east-1", "us-west-2", "eu-west-1"))
 
     # the old primary is read-only, and it was fenced before the promotion started
-    rds = aws("rds", "us-east-1")
-    group = rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBParameterGroups"][0]["DBParameterGroupName"]
-    parameters = rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
-    assert {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
+    assert fenced(aws("rds", "us-east-1"), f"{APP}-db")
     calls = [(e["region"], e["action"]) for e in sim.log(since)]
     assert calls.index(("us-east-1", "ModifyDBParameterGroup")) < calls.index(("us-west-2", "PromoteReadReplica")), calls
 
@@ -262,7 +255,7 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
 
-@pytest.mark.slow(120)
+@pytest.mark.slow(70)
 def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path, ansible_environment):
     sim.outage("us-east-1")
     sim.latency(True, 0.05)  # promotion about 12 s, cache failover 6 s, a new instance 4.5 s
@@ -298,7 +291,7 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
     assert again.rc == 0 and again.changed() == 0, again.failures()
 
 
-@pytest.mark.slow(240)
+@pytest.mark.slow(140)
 def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, tmp_path):
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]

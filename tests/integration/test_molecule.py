@@ -13,7 +13,7 @@ BIN = Path(sys.executable).parent
 SCENARIOS = sorted(p.parent.name for p in (ROOT / "extensions" / "molecule").glob("*/molecule.yml"))
 
 
-@pytest.mark.slow(80)
+@pytest.mark.slow(30)
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_molecule_scenario(sim, scenario, tmp_path, strategy_env):
     # HOME of its own: molecule keeps each scenario's state under ~/.ansible/tmp (the collection is not installed

@@ -105,7 +105,27 @@ def health_checks(aws):
     return checks
 
 
-def check_provisioned(aws, albs):
+def provisioned_albs(aws):
+    """The ALB of each region of the provisioned stack, as make_albs() gives them."""
+    albs = {}
+    for region in REGIONS:
+        alb = aws("elbv2", region).describe_load_balancers()["LoadBalancers"][0]
+        albs[region] = {"arn": alb["LoadBalancerArn"], "dns_name": alb["DNSName"], "zone_id": alb["CanonicalHostedZoneId"]}
+    return albs
+
+
+def stand_in_parameters(region):
+    """The region's SSM configuration the stand-in facts give."""
+    return {
+        "/shop/config/active_region": (HOME, "String"),
+        "/shop/config/write_endpoint": (f"shop-db.c0ffee.{HOME}.rds.amazonaws.com", "String"),
+        "/shop/config/read_endpoints": (f"shop-db.c0ffee.{region}.rds.amazonaws.com", "StringList"),
+        "/shop/config/redis_endpoint": (f"master.shop-redis.c0ffee.{HOME}.cache.amazonaws.com", "String"),
+        "/shop/config/region": (region, "String"),
+    }
+
+
+def check_provisioned(aws, albs, parameters=stand_in_parameters):
     # Health checks: one per region on its ALB, with the seed design's settings.
     checks = health_checks(aws)
     assert sorted(checks) == sorted(REGIONS)
@@ -161,13 +181,7 @@ def check_provisioned(aws, albs):
 
         # SSM parameters of the region.
         params = aws("ssm", region).get_parameters_by_path(Path="/shop/config/")["Parameters"]
-        assert {p["Name"]: (p["Value"], p["Type"]) for p in params} == {
-            "/shop/config/active_region": (HOME, "String"),
-            "/shop/config/write_endpoint": (f"shop-db.c0ffee.{HOME}.rds.amazonaws.com", "String"),
-            "/shop/config/read_endpoints": (f"shop-db.c0ffee.{region}.rds.amazonaws.com", "StringList"),
-            "/shop/config/redis_endpoint": (f"master.shop-redis.c0ffee.{HOME}.cache.amazonaws.com", "String"),
-            "/shop/config/region": (region, "String"),
-        }
+        assert {p["Name"]: (p["Value"], p["Type"]) for p in params} == parameters(region)
 
     # Route 53 health check alarms: in us-east-1, one per region, on that region's health check.
     alarms = {a["AlarmName"]: a for a in aws("cloudwatch", "us-east-1").describe_alarms()["MetricAlarms"]}
@@ -190,28 +204,30 @@ def check_provisioned(aws, albs):
     assert [m[3] for m in widgets["Route 53 health checks"]["metrics"]] == [checks[r][0]["Id"] for r in REGIONS]
 
 
-@pytest.mark.slow(170)
-def test_provision_rerun_and_check(playbook, aws, tmp_path):
-    albs = make_albs(aws)
+def test_the_provisioned_stack(provisioned, aws):
+    """What the three roles made in provision.yml (test_provision.py runs its rerun and check mode), in detail."""
+    db = {region: aws("rds", region).describe_db_instances(DBInstanceIdentifier="shop-db")["DBInstances"][0]["Endpoint"]["Address"]
+          for region in REGIONS}
+    redis = aws("elasticache", HOME).describe_replication_groups(ReplicationGroupId="shop-redis")["ReplicationGroups"][0]
+    bucket_prefix = "shop-data-" + ZONE.replace(".", "-")
+
+    def parameters(region):
+        return {
+            "/shop/config/active_region": (HOME, "String"),
+            "/shop/config/write_endpoint": (db[HOME], "String"),
+            "/shop/config/read_endpoints": (db[region], "StringList"),
+            "/shop/config/redis_endpoint": (redis["NodeGroups"][0]["PrimaryEndpoint"]["Address"], "String"),
+            "/shop/config/region": (region, "String"),
+            "/shop/config/bucket": (f"{bucket_prefix}-{region}", "String"),
+        }
+
+    check_provisioned(aws, provisioned_albs(aws), parameters)
+
+
+@pytest.mark.slow(40)
+def test_failover_rerun_keeps_dns_and_moves_config(provisioned, playbook, module, aws, tmp_path):
+    albs = provisioned_albs(aws)
     path = write_playbook(tmp_path)
-    first = run(playbook, path, stand_ins(albs))
-    assert first.rc == 0, failed_messages(first) or first.stderr
-    check_provisioned(aws, albs)
-
-    second = run(playbook, path, stand_ins(albs))
-    assert second.rc == 0, failed_messages(second)
-    assert second.changed() == 0, second.stats
-
-    checked = run(playbook, path, stand_ins(albs), check=True)
-    assert checked.rc == 0 and checked.changed() == 0, checked.stats
-    check_provisioned(aws, albs)
-
-
-@pytest.mark.slow(130)
-def test_failover_rerun_keeps_dns_and_moves_config(playbook, module, aws, tmp_path):
-    albs = make_albs(aws)
-    path = write_playbook(tmp_path)
-    assert run(playbook, path, stand_ins(albs)).rc == 0
 
     # route53_switch moves the weight to eu-west-1; provisioning again must not move it back.
     switched = module("route53_switch", {"hosted_zone": ZONE, "record_name": RECORD, "target_region": "eu-west-1", "region": HOME})

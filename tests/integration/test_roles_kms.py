@@ -2,9 +2,12 @@
 
 import json
 
+import pytest
+
 INVENTORY = "inventories/local"
 
 
+@pytest.mark.slow(50)
 def test_kms_role_primary_replicas_aliases_policy(playbook, aws):
     dry = playbook("tests/integration/playbooks/kms.yml", inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.stderr

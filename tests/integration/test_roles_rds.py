@@ -77,6 +77,7 @@ def run(playbook, path, extravars, check=False):
     return result
 
 
+@pytest.mark.slow(80)
 def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_playbook):
     # --check on an empty account runs through and changes nothing.
     checked = run(playbook, rds_playbook, {"test_subnets": {}, "test_groups": {}, "test_keys": {}}, check=True)
@@ -146,6 +147,7 @@ def test_missing_subnets_fail_before_any_change(playbook, aws, sim, rds_playbook
             g["DBParameterGroupName"].startswith("default.") for g in aws("rds", region).describe_db_parameter_groups()["DBParameterGroups"])
 
 
+@pytest.mark.slow(55)
 def test_aurora_global_database(playbook, aws, sim, network, rds_playbook):
     aurora = {"db_engine": "aurora-mysql"}
     run(playbook, rds_playbook, {"test_subnets": {}, "test_groups": {}, "test_keys": {}, **aurora}, check=True)

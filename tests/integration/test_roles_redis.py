@@ -72,6 +72,7 @@ def run(playbook, path, subnets, groups, check=False):
     return result
 
 
+@pytest.mark.slow(40)
 def test_global_datastore_in_three_regions(playbook, aws, sim, network, redis_playbook):
     subnets, groups = network
 

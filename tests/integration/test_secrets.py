@@ -13,11 +13,11 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def verbose_run(playbook, inventory, extravars=None, env=None, tmp_path=None):
+def verbose_run(playbook, inventory, extravars=None, env=None, args=()):
     """stdout + stderr of ansible-playbook -vvv with the default (human) output, as a user sees it."""
     run_env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_COLLECTIONS_PATH=str(ROOT / ".collections"),
                    ANSIBLE_STDOUT_CALLBACK="default", ANSIBLE_NOCOLOR="1", **(env or {}))
-    cmd = [str(BIN / "ansible-playbook"), "-vvv", "-i", inventory, playbook, "-e", json.dumps(extravars or {})]
+    cmd = [str(BIN / "ansible-playbook"), "-vvv", "-i", inventory, playbook, "-e", json.dumps(extravars or {}), *args]
     proc = subprocess.run(cmd, cwd=ROOT, env=run_env, capture_output=True, text=True, timeout=600, check=False)
     return proc
 
@@ -45,8 +45,9 @@ def key_arn(aws, region):
     return aws("kms", region).describe_key(KeyId="alias/shop-data")["KeyMetadata"]["Arn"]
 
 
-@pytest.mark.slow(240)
-def test_passwords_are_generated_into_replicated_secrets_a_given_one_replaces_it_and_none_is_printed(provisioned, aws, tmp_path):
+@pytest.mark.slow(90)
+def test_passwords_are_generated_into_replicated_secrets_a_given_one_replaces_it_and_none_is_printed(
+        provisioned, aws, tmp_path, strategy_env, strategy_args):
     home = aws("secretsmanager", "us-east-1")
     generated = json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])
     assert generated["username"] == "admin" and len(generated["password"]) == 40 and generated["password"] != SAMPLE
@@ -68,7 +69,8 @@ def test_passwords_are_generated_into_replicated_secrets_a_given_one_replaces_it
 
     given = "Given-by-the-user-0003"
     proc = verbose_run("playbooks/provision.yml", "inventories/local", {"rds_master_password": given, "report_dir": str(tmp_path)},
-                       env={"AWS_ENDPOINT_URL": provisioned.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+                       env={"AWS_ENDPOINT_URL": provisioned.endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                            **strategy_env}, args=strategy_args)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
     assert json.loads(home.get_secret_value(SecretId=SECRET)["SecretString"])["password"] == given
     reports = "".join(path.read_text(errors="replace") for path in tmp_path.rglob("*") if path.is_file())

@@ -1,0 +1,17 @@
+"""AWS state that the end-to-end tests and benchmarks read back through boto3, in one place."""
+
+
+def record_weights(route53, zone, record):
+    """{SetIdentifier: Weight} of the weighted records called `record` in the hosted zone `zone` (both with the
+    final dot), read with the Route 53 client `route53`."""
+    hosted = next(z for z in route53.list_hosted_zones()["HostedZones"] if z["Name"] == zone)
+    records = route53.list_resource_record_sets(HostedZoneId=hosted["Id"])["ResourceRecordSets"]
+    return {r["SetIdentifier"]: r["Weight"] for r in records if r["Name"] == record and "Weight" in r}
+
+
+def fenced(rds, db_instance_identifier):
+    """Whether the instance's parameter group sets read_only=1 (the fence), read with the RDS client `rds`."""
+    instance = rds.describe_db_instances(DBInstanceIdentifier=db_instance_identifier)["DBInstances"][0]
+    group = instance["DBParameterGroups"][0]["DBParameterGroupName"]
+    parameters = rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
+    return {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
