@@ -1,6 +1,8 @@
 """Automatic failover with the real ansible-rulebook on the simulator: extensions/eda/rulebooks/auto_failover.yml with
-the multiregion.dr.region_health source. notify_only changes nothing and tells the team; the acting rulebook fails
-the active region over once it is down for the debounce, and fences it when it comes back (never a failback).
+the multiregion.dr.region_health source. One Route 53 checker cut off from the active region, or an outage shorter
+than the debounce, moves nothing and tells no one; notify_only changes nothing and tells the team; the acting
+rulebook fails the active region over once it is down for the debounce, and fences it when it comes back (never a
+failback); a second outage inside the cool-down is told once and moves nothing.
 Every check reads AWS through boto3; waits are on AWS state."""
 
 import json
@@ -93,8 +95,28 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
     assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
 
     # notify_only: the active region goes down; the team is told what to run, and nothing else changes
-    watcher = rulebooks("notify", notify_only=True)
+    watcher = rulebooks("notify", notify_only=True, poll_interval=1, debounce_polls=3)
     watcher.wait_for(lambda: watcher.text().count("'decision': 'none'") >= 3, "the first state of every region")
+    decided = watcher.text().count("'decision'")
+
+    def polls(since):
+        """Polls of the rulebook's source since then: each reads the three regions' health checks."""
+        return sum(e["action"] == "GetHealthCheckStatus" for e in sim.log(since)) // len(REGIONS)
+
+    # what must not move it: one of the eight Route 53 checkers cut off from us-east-1 (a minority), ...
+    quiet = time.time()
+    sim.partition("sa-east-1", "us-east-1")
+    watcher.wait_for(lambda: polls(quiet) >= 3 + 2, "five polls with one checker cut off")
+    sim.restore("us-east-1")
+    # ... and an outage over before the debounce (seen by one poll: three in a row would decide)
+    since = time.time()
+    sim.outage("us-east-1")
+    watcher.wait_for(lambda: polls(since) >= 1, "a poll during the short outage")
+    sim.restore("us-east-1")
+    restored = time.time()
+    watcher.wait_for(lambda: polls(restored) >= 3 + 1, "polls after the short outage")
+    assert changes_since(sim, quiet) == [] and watcher.text().count("'decision'") == decided, watcher.text()[-3000:]
+
     since = time.time()
     sim.outage("us-east-1")
     outage = time.monotonic()
@@ -127,6 +149,16 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
     calls = changes_since(sim, since)
     assert not [c for c in calls if c.endswith(("PromoteReadReplica", "FailoverGlobalReplicationGroup"))], calls
     assert actor.text().count("'decision': 'failover'") == 1, "failed over more than once for one outage"
+
+    # a second outage, of the new active region, inside the cool-down: the team is told once, nothing moves
+    since = time.time()
+    sim.outage("us-west-2")
+    actor.wait_for(lambda: any(e["action"] == "Publish" for e in sim.log(since)), "the cool-down notice")
+    told = time.time()
+    actor.wait_for(lambda: polls(told) >= 2 + 2, "more polls during the second outage")
+    assert [c.split()[-1] for c in changes_since(sim, since)] == ["Publish"], changes_since(sim, since)
+    assert "the cool-down holds automation back" in actor.text()
+    assert actor.text().count("'decision': 'failover'") == 1 and weights(aws)["us-west-2"] == 100
 
 
 def test_bad_configuration_stops_the_rulebook_at_start_naming_what_is_wrong(sim, ansible_environment, tmp_path):

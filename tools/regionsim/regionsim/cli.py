@@ -125,6 +125,12 @@ def cmd_outage(args):
     return 0
 
 
+def cmd_partition(args):
+    call(args, "POST", "partition", {"checker": args.checker, "region": args.region})
+    print(f"the Route 53 health checker in {args.checker} cannot reach {args.region} (until: regionsim restore {args.region})")
+    return 0
+
+
 def cmd_restore(args):
     call(args, "POST", "restore", {"region": args.region})
     print(f"{args.region or 'every region'} is up")
@@ -248,7 +254,11 @@ def parser():
                    help="also take down the global control planes homed in the region (us-east-1: the Route 53 and "
                         "CloudFront APIs); health checks keep checking")
     s.set_defaults(func=cmd_outage)
-    s = sub.add_parser("restore", help="end an outage (every region when none is named)")
+    s = sub.add_parser("partition", help="cut one Route 53 health checker off from a region (its observations fail, the others not)")
+    s.add_argument("checker", help="the checker's region, e.g. sa-east-1")
+    s.add_argument("region")
+    s.set_defaults(func=cmd_partition)
+    s = sub.add_parser("restore", help="end an outage and the partitions from a region (every region when none is named)")
     s.add_argument("region", nargs="?")
     s.set_defaults(func=cmd_restore)
     s = sub.add_parser("fault", help="inject throttling, latency or errors")

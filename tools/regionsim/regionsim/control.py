@@ -42,6 +42,10 @@ class Control:
     def restore(self, region=None):
         return self.call("POST", "restore", {"region": region})
 
+    def partition(self, checker, region):
+        """The Route 53 health checker in region `checker` cannot reach `region` (until restore of that region)."""
+        return self.call("POST", "partition", {"checker": checker, "region": region})
+
     def fault(self, kind, **scope):
         return self.call("POST", "faults", {"kind": kind, **scope})
 

@@ -70,6 +70,15 @@ class RegionSimMiddleware:
                     self.check_region(region)
                 STATE.restore(region)
                 return _json(start_response, "200 OK", {"region": region or "all", "state": "up"})
+            if command == "partition" and method == "POST":
+                from .patches.route53 import CHECKER_REGIONS  # here: the patches load after the middleware
+
+                region, checker = args.get("region"), args.get("checker")
+                self.check_region(region)
+                if checker not in CHECKER_REGIONS:
+                    raise ValueError(f"checker={checker!r} is not a Route 53 health checker region ({', '.join(CHECKER_REGIONS)})")
+                STATE.partition(checker, region)
+                return _json(start_response, "200 OK", {"partitions": STATE.snapshot([])["partitions"]})
             if command == "faults" and method == "POST":
                 if args.get("region") not in (None, "*"):
                     self.check_region(args["region"])

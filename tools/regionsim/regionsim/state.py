@@ -33,6 +33,8 @@ class SimState:
         # Replication lag the simulator reports in CloudWatch (patches/cloudwatch.py):
         # {(region, service, resource): seconds}; region/resource may be "*". Default 0.
         self.lag = {}
+        # Route 53 health checkers cut off from a region (a network partition, not an outage): {(checker, region)}
+        self.partitions = set()
         self.outage_released = threading.Condition(self.lock)
 
     # outages -------------------------------------------------------------
@@ -51,12 +53,26 @@ class SimState:
             return (region, outage) if outage and outage.get("control_planes") else None
 
     def restore(self, region=None):
+        """End the outage of region (of every region when None), and the partitions from its checkers."""
         with self.lock:
             if region is None:
                 self.outages.clear()
+                self.partitions.clear()
             else:
                 self.outages.pop(region, None)
+                self.partitions = {(checker, cut) for checker, cut in self.partitions if cut != region}
             self.outage_released.notify_all()
+
+    # partitions ------------------------------------------------------------
+    def partition(self, checker, region):
+        """The Route 53 health checker in `checker` can no longer reach endpoints in `region`."""
+        with self.lock:
+            self.partitions.add((checker, region))
+
+    def partitioned_checkers(self, regions):
+        """The checker regions cut off from any of `regions`."""
+        with self.lock:
+            return {checker for checker, region in self.partitions if region in regions}
 
     def is_down(self, region):
         with self.lock:
@@ -157,6 +173,7 @@ class SimState:
                 "faults": [dict(f) for f in self.faults],
                 "latency": dict(self.latency),
                 "lag": [{"region": r, "service": s, "resource": res, "seconds": v} for (r, s, res), v in self.lag.items()],
+                "partitions": [{"checker": c, "region": r} for c, r in sorted(self.partitions)],
                 "requests_logged": len(self.log),
             }
 

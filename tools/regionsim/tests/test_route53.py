@@ -6,6 +6,8 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
+from regionsim.control import SimError
+
 AMI = "ami-03cf127a"  # one of the AMIs moto ships (listing them all takes seconds)
 
 
@@ -164,6 +166,33 @@ def test_health_check_fails_from_every_checker_while_endpoint_region_is_out(sim,
     assert all(s.startswith("Success") for s in _statuses(r53, west).values())
 
     sim.restore("us-east-1")
+    assert all(s.startswith("Success") for s in _statuses(r53, east).values())
+
+
+def test_a_partition_fails_only_the_checkers_it_cuts_off_until_the_region_is_restored(sim, client):
+    dns = _alb_dns(client, "us-east-1")
+    r53 = client("route53", "us-east-1")
+    east = _health_check(r53, fqdn=dns)
+    west = _health_check(r53, fqdn="web-1.eu-west-1.elb.amazonaws.com")
+    three = _health_check(r53, fqdn=dns, Regions=["us-west-2", "eu-west-1", "ap-southeast-1"])
+
+    sim.partition("sa-east-1", "us-east-1")
+    statuses = _statuses(r53, east)
+    assert statuses.pop("sa-east-1").startswith("Failure: Connection timed out")
+    assert len(statuses) == 7 and all(s.startswith("Success") for s in statuses.values()), statuses
+    assert all(s.startswith("Success") for s in _statuses(r53, west).values())  # another region: not cut off
+    assert all(s.startswith("Success") for s in _statuses(r53, three).values())  # sa-east-1 does not check it
+
+    sim.partition("us-west-2", "us-east-1")
+    sim.partition("eu-west-1", "us-east-1")
+    assert {r: s.split(":")[0] for r, s in _statuses(r53, three).items()} == {
+        "us-west-2": "Failure", "eu-west-1": "Failure", "ap-southeast-1": "Success"}
+
+    with pytest.raises(SimError, match="not a Route 53 health checker region"):
+        sim.partition("mars-1", "us-east-1")
+    assert [p["checker"] for p in sim.status()["partitions"]] == ["eu-west-1", "sa-east-1", "us-west-2"]
+    sim.restore("us-east-1")
+    assert sim.status()["partitions"] == []
     assert all(s.startswith("Success") for s in _statuses(r53, east).values())
 
 

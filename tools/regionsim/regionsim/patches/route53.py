@@ -188,10 +188,11 @@ def _list_response(self):
 
 # --- GetHealthCheckStatus ----------------------------------------------------------------
 
-def _endpoint_regions(account_id, health_check):
-    """Regions in an outage that the endpoint of this health check lives in."""
-    with STATE.lock:
-        down = list(STATE.outages)
+def _endpoint_regions(account_id, health_check, down=None):
+    """Regions in an outage (or of `down`) that the endpoint of this health check lives in."""
+    if down is None:
+        with STATE.lock:
+            down = list(STATE.outages)
     if not down:
         return []
     found = []
@@ -250,8 +251,15 @@ def target_serves(account_id, health_check):
     return True
 
 
+def cut_off_checkers(account_id, health_check):
+    """The health checkers a partition cuts off from the endpoint's region (they see it fail)."""
+    with STATE.lock:
+        regions = sorted({region for _checker, region in STATE.partitions})
+    return STATE.partitioned_checkers(_endpoint_regions(account_id, health_check, regions)) if regions else set()
+
+
 def is_healthy(account_id, health_check):
-    """What Route 53 considers the health check: disabled ones are healthy, Inverted flips."""
+    """What a checker that reaches the endpoint's region sees: disabled checks are healthy, Inverted flips."""
     healthy = True if health_check.disabled else (
         endpoint_reachable(account_id, health_check) and target_serves(account_id, health_check)
     )
@@ -262,6 +270,7 @@ def _health_status_response(self):
     health_check = self.backend.get_health_check(self._get_param("HealthCheckId"))
     if health_check.type_ not in ENDPOINT_TYPES:
         return _original_status_response(self)
+    cut_off = cut_off_checkers(self.current_account, health_check)
     healthy = is_healthy(self.current_account, health_check)
     if health_check.type_ == "TCP":
         success = "Success: TCP connection established"
@@ -274,8 +283,10 @@ def _health_status_response(self):
     else:
         status = FAILURE_TIMEOUT
     now = datetime.datetime.now(datetime.timezone.utc)
+    # a checker cut off by a partition times out, whatever the others see
     observations = [
-        {"Region": region, "IPAddress": f"15.177.{2 * i + 2}.{10 + i}", "StatusReport": {"Status": status, "CheckedTime": now}}
+        {"Region": region, "IPAddress": f"15.177.{2 * i + 2}.{10 + i}",
+         "StatusReport": {"Status": FAILURE_TIMEOUT if region in cut_off and not health_check.disabled else status, "CheckedTime": now}}
         for i, region in enumerate(health_check.regions or CHECKER_REGIONS)
     ]
     return ActionResult({"HealthCheckObservations": observations})
