@@ -244,6 +244,13 @@ def failover_steps(topology, target, state, mode, app, window, regions):
 
     unreachable = topology.get("unreachable_regions") or []
     left = f" (unreachable, left to the failback: {', '.join(unreachable)})" if unreachable else ""
+    # In active_passive every region but the active one is a standby: the old primary's region (or a returned one)
+    # goes back to standby capacity once DNS has moved away from it.
+    standby_size = app.get("asg_standby_capacity")
+    retired = [r for r in topology.get("reachable_regions", []) if r != target] if standby_size is not None else []
+    standby_capacity = {"do": bool(retired), "regions": retired, "desired_capacity": standby_size, "max_size": app["asg_max_size"],
+                        "min_size": None if standby_size is None else min(app["asg_min_size"], standby_size)}
+    standby_text = f"; {name}-app back to standby capacity {standby_size} in {', '.join(retired)}" if retired else ""
     fence = (f"read_only=1 on the database in {', '.join(state['fence'])} (it takes writes beside {target}), before anything moves"
              if state["fence"] else "no other database takes writes")
     if state["fencing_owed"]:
@@ -260,8 +267,8 @@ def failover_steps(topology, target, state, mode, app, window, regions):
               f"/ max {app['asg_max_size']}, waiting for InService (2a-2c run in parallel)"),
         _step("3", "dns", f"dns: {dns}; cdn: {cdn_text}", cdn=cdn_step, standby=standby),
         _step("4", "config", f"config: SSM /{name}/config/ active_region={target} and the new write endpoints in "
-              f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}",
-              regions=topology.get("reachable_regions", [])),
+              f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}{standby_text}",
+              regions=topology.get("reachable_regions", []), standby_capacity=standby_capacity),
         _step("5", "verify", f"verify through AWS, release the lock (starts the {_number(app['cooldown_seconds'])} s cool-down), "
               f"notify {name}-dr-alerts, write the report"),
     ]

@@ -14,9 +14,12 @@ description:
   - The lock is a TXT record in the application's hosted zone. Route 53 is a global service, so the lock
     stays reachable when any one region is down, and a change batch that CREATEs a record that exists is
     rejected as a whole (InvalidChangeBatch), which makes taking the lock atomic.
-  - The holder, the operation and the time are in the record. Taking a lock that is older than
-    O(stale_after_seconds) (its holder died) replaces it in one change batch that DELETEs exactly the
-    old value, so two operators cannot both take over a stale lock.
+  - The holder, the operation, the time it was taken and the run's last heartbeat are in the record. A live run
+    refreshes the heartbeat (O(state=refreshed)) between its long steps, so its lock never goes stale; a lock
+    with no heartbeat for O(stale_after_seconds) (its holder died) can be taken over, in one change batch that
+    DELETEs exactly the old value, so two operators cannot both take over a stale lock.
+  - A heartbeat that finds the lock in other hands fails, so a run whose lock was taken over stops at its next
+    step instead of racing the new holder.
   - Releasing with O(record_completion=true) also writes when the operation finished, which is what the
     cool-down is measured from.
   - Why this module exists - amazon.aws.route53 UPSERTs or overwrites records and cannot express
@@ -47,10 +50,13 @@ options:
   state:
     description:
       - V(acquired) takes the lock (or keeps it, when O(owner) already holds it for O(operation)).
+      - V(refreshed) is the holder's heartbeat - it writes the current time into the lock that O(owner) holds for
+        O(operation), and fails when the lock is not held, or held by another owner or for another operation
+        (taken over).
       - V(released) gives it back. Releasing a lock nobody holds changes nothing.
-      - Both report the lock and the last completed operation; in check mode they only report.
+      - All report the lock and the last completed operation; in check mode they only report.
     type: str
-    choices: [acquired, released]
+    choices: [acquired, refreshed, released]
     default: acquired
   owner:
     description:
@@ -65,7 +71,8 @@ options:
     default: failover
   stale_after_seconds:
     description:
-      - A lock older than this is considered abandoned and can be taken over.
+      - A lock with no heartbeat for longer than this (since it was taken, or refreshed) is considered abandoned and
+        can be taken over. Make it longer than the longest step of a run between two heartbeats.
     type: int
     default: 3600
   cooldown_seconds:
@@ -128,7 +135,16 @@ lock:
       description: How long it has been held.
       type: int
       returned: when held
-  sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600000, "age_seconds": 42}
+    beat:
+      description: The holder's last heartbeat (epoch seconds; when it was taken, before the first).
+      type: int
+      returned: when held
+    idle_seconds:
+      description: Seconds since the last heartbeat; the lock is stale when this exceeds O(stale_after_seconds).
+      type: int
+      returned: when held
+  sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600000, "beat": 1795600030, "age_seconds": 42,
+           "idle_seconds": 12}
 last_completed:
   description: The last operation that released the lock with O(record_completion=true); empty when none did.
   returned: always
@@ -150,7 +166,7 @@ import time
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, txt
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, stale, txt
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
 
 
@@ -191,11 +207,11 @@ class Lock:
                     f"{last['age_seconds']} s ago and the cool-down is {p['cooldown_seconds']} s; wait "
                     f"{p['cooldown_seconds'] - last['age_seconds']} s more or set force=true",
                 lock=held, last_completed=last, cooldown_remaining_seconds=p["cooldown_seconds"] - last["age_seconds"])
-        stale = held and held["age_seconds"] > p["stale_after_seconds"]
-        if held and not (stale or p["force"]):
+        if held and not (stale(held, p["stale_after_seconds"]) or p["force"]):
             self.module.fail_json(
-                msg=f"the lock is held by {held.get('owner')} for {held.get('operation')} since {held['age_seconds']} s ago; "
-                    f"it goes stale after {p['stale_after_seconds']} s (or set force=true if that run is dead)",
+                msg=f"the lock is held by {held.get('owner')} for {held.get('operation')} since {held['age_seconds']} s ago "
+                    f"(last heartbeat {held['idle_seconds']} s ago); it goes stale after {p['stale_after_seconds']} s without a "
+                    "heartbeat (or set force=true if that run is dead)",
                 lock=held, last_completed=last)
         mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time())}
         changes = [{"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(mine))}]
@@ -212,6 +228,28 @@ class Lock:
             self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} at the same moment",
                                   lock=winner, last_completed=last)
         return self.result(True, self.read(self.lock_name), history, **({"took_over_from": held} if held else {}))
+
+    def refresh(self, record, history):
+        p = self.params
+        held = decode(record)
+        if not held or held.get("owner") != p["owner"] or held.get("operation") != p["operation"]:
+            holder = f"held by {held.get('owner')} for {held.get('operation')} since {held['age_seconds']} s ago" if held else "not held"
+            self.module.fail_json(msg=f"the lock of {p['owner']} for {p['operation']} is gone: it is {holder}. This run stops here "
+                                      "(someone took the lock over or released it); see ansible-playbook playbooks/status.yml",
+                                  lock=held, last_completed=decode(history))
+        beating = dict(held, beat=int(time.time()))
+        if not self.module.check_mode:
+            try:  # exactly this lock: if someone took it over meanwhile, the batch fails
+                self.change([{"Action": "DELETE", "ResourceRecordSet": record},
+                             {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(beating))}],
+                            f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}")
+            except AWS_ERRORS as exc:
+                if error_code(exc) != "InvalidChangeBatch":
+                    raise
+                winner = decode(self.read(self.lock_name))
+                self.module.fail_json(msg=f"the lock was taken over by {winner.get('owner')} for {winner.get('operation')} during the "
+                                          "heartbeat: this run stops here", lock=winner, last_completed=decode(history))
+        return self.result(True, txt(self.lock_name, encode(beating)), history, msg=f"heartbeat of {p['owner']} for {p['operation']}")
 
     def release(self, record, history):
         p = self.params
@@ -234,6 +272,8 @@ class Lock:
         record, history = self.read(self.lock_name), self.read(self.history_name)
         if self.params["state"] == "acquired":
             return self.acquire(record, history)
+        if self.params["state"] == "refreshed":
+            return self.refresh(record, history)
         return self.release(record, history)
 
 
@@ -243,7 +283,7 @@ def main():
         private_zone=dict(type="bool", default=False),
         lock_name=dict(type="str", default=LOCK_NAME),
         history_name=dict(type="str", default=HISTORY_NAME),
-        state=dict(type="str", choices=["acquired", "released"], default="acquired"),
+        state=dict(type="str", choices=["acquired", "refreshed", "released"], default="acquired"),
         owner=dict(type="str", required=True),
         operation=dict(type="str", default="failover"),
         stale_after_seconds=dict(type="int", default=3600),

@@ -118,6 +118,13 @@ options:
         description: The auto scaling group's primary maximum size.
         type: int
         default: 0
+      asg_standby_capacity:
+        description:
+          - The desired capacity of a standby region's auto scaling group (C(active_passive)); its minimum is the
+            smaller of this and O(app.asg_min_size).
+          - Given, every reachable region but the target goes back to it after DNS has moved (the config step's
+            C(standby_capacity)). Not given (active-active strategies), the other regions keep their capacity.
+        type: int
       dynamodb_tables:
         description: The DynamoDB table names (without the application prefix).
         type: list
@@ -217,7 +224,8 @@ headline:
   sample: failover to eu-west-1 (unplanned)
 plan:
   description: The ordered steps; C(number), C(step), C(do) (whether it acts), C(text) (the line shown) and step data
-    (C(cdn), C(standby), C(regions)).
+    (C(cdn), C(standby), C(regions); the config step's C(standby_capacity) - C(do), C(regions), C(min_size),
+    C(desired_capacity), C(max_size) - the regions that go back to standby capacity).
   returned: O(step=plan)
   type: list
   elements: dict
@@ -302,6 +310,7 @@ def main():
                     asg_min_size=dict(type="int", default=0),
                     asg_desired_capacity=dict(type="int", default=0),
                     asg_max_size=dict(type="int", default=0),
+                    asg_standby_capacity=dict(type="int"),
                     dynamodb_tables=dict(type="list", elements="str", default=[]),
                     s3_bucket_prefix=dict(type="str"),
                     home_region=dict(type="str"),

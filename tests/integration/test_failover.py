@@ -100,6 +100,17 @@ def assert_active(aws, target, reachable):
     assert lock_record(aws) == [], "the lock was not released"
 
 
+def capacities(aws):
+    """(min, desired) of each region's auto scaling group."""
+    groups = {region: aws("autoscaling", region).describe_auto_scaling_groups(AutoScalingGroupNames=[f"{APP}-app"])["AutoScalingGroups"][0]
+              for region in REGIONS}
+    return {region: (group["MinSize"], group["DesiredCapacity"]) for region, group in groups.items()}
+
+
+def standby_everywhere_but(active):
+    return {region: ((2, 2) if region == active else (1, 1)) for region in REGIONS}
+
+
 def assert_report(data, target, mode):
     assert data["outcome"] == "succeeded" and data["failure"] is None
     assert data["target"] == target and data["mode"] == mode
@@ -214,6 +225,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     assert fenced(aws("rds", "us-east-1"), f"{APP}-db")
     assert aws("ssm", "us-east-1").get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "eu-west-1"
     assert_active(aws, "eu-west-1", reachable=REGIONS)
+    assert capacities(aws) == standby_everywhere_but("eu-west-1"), "the returned region is not back to standby capacity"
     fence_report = report(tmp_path, "eu-west-1")
     assert fence_report["fenced"] == ["us-east-1"] and fence_report["topology_after"]["writable_databases"] == ["eu-west-1"]
     assert "fence us-east-1" in [step["step"] for step in fence_report["timeline"]], fence_report["timeline"]
@@ -252,6 +264,7 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     data = report(tmp_path, "us-west-2")
     assert_report(data, "us-west-2", "planned")
     assert data["resumed"] is True and data["source"] == "us-east-1" and data["data_loss_window_seconds"] == 0
+    assert capacities(aws) == standby_everywhere_but("us-west-2"), "the old primary's region is not back to standby capacity"
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
 
@@ -292,7 +305,16 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
 
 
 @pytest.mark.slow(140)
-def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, tmp_path):
+def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, module, tmp_path):
+    # a drill never takes the lock from a live run: refused before its outage, nothing changed
+    bob = {"hosted_zone": "shop.example.com", "owner": "bob@elsewhere", "operation": "failover to eu-west-1"}
+    assert module("failover_lock", bob)["changed"]
+    since = time.time()
+    held = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
+    assert held.rc != 0 and any("held by bob@elsewhere" in m for m in held.failures()), held.failures()
+    assert changes_since(sim, since) == [] and sim.status()["regions"]["us-east-1"] == "up"
+    assert module("failover_lock", {**bob, "state": "released", "record_completion": False})["changed"]
+
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
 
@@ -311,6 +333,7 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     user = aws("rds", "us-east-1").describe_db_parameters(DBParameterGroupName=group, Source="user")["Parameters"]
     assert "read_only" not in {p["ParameterName"] for p in user}
     assert_active(aws, "us-east-1", ["us-east-1", "us-west-2", "eu-west-1"])
+    assert capacities(aws) == standby_everywhere_but("us-east-1")
     alarms = {r: [a["AlarmName"] for a in aws("cloudwatch", r).describe_alarms(AlarmNamePrefix=f"{APP}-repl")["MetricAlarms"]]
               for r in ("us-east-1", "us-west-2", "eu-west-1")}
     assert alarms["us-east-1"] == [] and all(len(alarms[r]) == 2 for r in ("us-west-2", "eu-west-1")), alarms

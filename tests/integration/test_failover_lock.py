@@ -59,7 +59,34 @@ def test_stale_lock_is_taken_over(module, aws):
         "ResourceRecords": [{"Value": f'"owner=crashed;operation=failover;since={old}"'}]}}]})
     taken = lock(module, owner="carol", operation="failover to us-west-2", stale_after_seconds=3600)
     assert taken["changed"] and taken["took_over_from"]["owner"] == "crashed"
-    assert [r["ResourceRecords"][0]["Value"] for r in txt(aws, "_multiregion-dr-lock")[1]][0].startswith('"owner=carol;')
+    assert ";owner=carol;" in [r["ResourceRecords"][0]["Value"] for r in txt(aws, "_multiregion-dr-lock")[1]][0]
+
+
+def test_a_heartbeat_keeps_a_long_run_s_lock_and_a_run_whose_lock_was_taken_over_stops(module, aws):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t5")
+    zone = txt(aws, "_multiregion-dr-lock")[0]
+    now = int(time.time())
+    # alice's run took the lock two hours ago and beat a minute ago: it is alive, however long it has run
+    aws("route53").change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{"Action": "CREATE", "ResourceRecordSet": {
+        "Name": f"_multiregion-dr-lock.{ZONE}.", "Type": "TXT", "TTL": 60,
+        "ResourceRecords": [{"Value": f'"since={now - 7200};beat={now - 60};owner=alice;operation=failover to eu-west-1"'}]}}]})
+    bob = lock(module, owner="bob", operation="failover to us-west-2", stale_after_seconds=3600)
+    assert bob["failed"] and "held by alice" in bob["msg"] and "last heartbeat 60 s ago" in bob["msg"], bob
+
+    # alice's heartbeat: the same lock (taken two hours ago), beating now; check mode only reports
+    alice = {"owner": "alice", "operation": "failover to eu-west-1", "state": "refreshed"}
+    assert module("failover_lock", {"hosted_zone": ZONE, **alice}, check=True)["changed"]
+    assert txt(aws, "_multiregion-dr-lock")[1][0]["ResourceRecords"][0]["Value"].startswith(f'"since={now - 7200};beat={now - 60};')
+    beat = lock(module, **alice)
+    assert beat["changed"] and beat["lock"]["since"] == now - 7200 and beat["lock"]["idle_seconds"] <= 2, beat
+    assert beat["lock"]["age_seconds"] >= 7200
+
+    # bob takes it over (force); alice's next heartbeat fails and names the new holder: her run stops there
+    assert lock(module, owner="bob", operation="failover to us-west-2", force=True)["took_over_from"]["owner"] == "alice"
+    lost = lock(module, **alice)
+    assert lost["failed"] and "is gone: it is held by bob for failover to us-west-2" in lost["msg"] and "stops" in lost["msg"], lost
+    assert lock(module, owner="bob", state="released")["changed"]
+    assert "it is not held" in lock(module, **alice)["msg"]
 
 
 def test_two_operators_at_once_exactly_one_wins(module, aws):

@@ -262,6 +262,20 @@ def test_unplanned_plan_during_an_outage():
     assert result["steps"]["config"]["regions"] == ["us-west-2", "eu-west-1"]
 
 
+def test_the_other_reachable_regions_go_back_to_standby_capacity_in_active_passive():
+    app = dict(APP, asg_standby_capacity=1)
+    planned = plan.plan_failover(topology(), "eu-west-1", REGIONS, app)
+    config = planned["plan"][[s["step"] for s in planned["plan"]].index("config")]
+    assert config["standby_capacity"] == {"do": True, "regions": ["us-east-1", "us-west-2"], "min_size": 1, "desired_capacity": 1,
+                                          "max_size": 4}
+    assert config["text"].endswith("; shop-app back to standby capacity 1 in us-east-1, us-west-2")
+    # a region that does not answer keeps what it has (the fence that is owed brings it back in line)
+    unplanned = plan.plan_failover(topology(down=("us-east-1",)), "eu-west-1", REGIONS, app, allow_data_loss=True)
+    assert [s for s in unplanned["plan"] if s["step"] == "config"][0]["standby_capacity"]["regions"] == ["us-west-2"]
+    # active-active strategies (no standby capacity given): every region keeps its capacity
+    assert not [s for s in failover(topology())["plan"] if s["step"] == "config"][0]["standby_capacity"]["do"]
+
+
 def test_what_to_read_before_the_rpo_check():
     result = failover(topology(down=("us-east-1",)))
     assert result["lag_replicas"] == [
