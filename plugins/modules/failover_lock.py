@@ -190,6 +190,18 @@ class Lock:
         return self.r53.change_resource_record_sets(
             HostedZoneId=self.zone["Id"], ChangeBatch={"Comment": comment, "Changes": changes})
 
+    def change_exactly(self, changes, comment, history, when):
+        """A change batch that CREATEs the lock (after DELETEing exactly the value read): when someone else changed the
+        lock meanwhile, Route 53 rejects the whole batch, and the module fails naming the new holder."""
+        try:
+            self.change(changes, comment)
+        except AWS_ERRORS as exc:
+            if error_code(exc) != "InvalidChangeBatch":
+                raise
+            winner = decode(self.read(self.lock_name))
+            self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} {when}",
+                                  lock=winner, last_completed=decode(history))
+
     def result(self, changed, record, history, **extra):
         last = decode(history)
         remaining = cooldown_remaining(last, self.params["cooldown_seconds"])
@@ -219,14 +231,7 @@ class Lock:
             changes.insert(0, {"Action": "DELETE", "ResourceRecordSet": record})
         if self.module.check_mode:
             return self.result(True, txt(self.lock_name, encode(mine)), history, **({"took_over_from": held} if held else {}))
-        try:
-            self.change(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}")
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "InvalidChangeBatch":
-                raise
-            winner = decode(self.read(self.lock_name))
-            self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} at the same moment",
-                                  lock=winner, last_completed=last)
+        self.change_exactly(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}", history, "at the same moment")
         return self.result(True, self.read(self.lock_name), history, **({"took_over_from": held} if held else {}))
 
     def refresh(self, record, history):
@@ -239,16 +244,10 @@ class Lock:
                                   lock=held, last_completed=decode(history))
         beating = dict(held, beat=int(time.time()))
         if not self.module.check_mode:
-            try:  # exactly this lock: if someone took it over meanwhile, the batch fails
-                self.change([{"Action": "DELETE", "ResourceRecordSet": record},
-                             {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(beating))}],
-                            f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}")
-            except AWS_ERRORS as exc:
-                if error_code(exc) != "InvalidChangeBatch":
-                    raise
-                winner = decode(self.read(self.lock_name))
-                self.module.fail_json(msg=f"the lock was taken over by {winner.get('owner')} for {winner.get('operation')} during the "
-                                          "heartbeat: this run stops here", lock=winner, last_completed=decode(history))
+            self.change_exactly([{"Action": "DELETE", "ResourceRecordSet": record},
+                                 {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(beating))}],
+                                f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}", history,
+                                "during the heartbeat: this run stops here")
         return self.result(True, txt(self.lock_name, encode(beating)), history, msg=f"heartbeat of {p['owner']} for {p['operation']}")
 
     def release(self, record, history):
