@@ -8,7 +8,9 @@ long steps (promotion, cache failover, scale-up, DNS switch) one after another w
 each timed. Prints the orchestration overhead (wall time minus critical path), the ratio to the
 sequential run, the RTO projected with real AWS durations and the AWS calls the failover made.
 
-    .venv/bin/python benchmarks/failover.py [--scale 0.05] [--provision-playbook playbooks/provision.yml]
+    .venv/bin/python benchmarks/failover.py [--scale 0.05] [--provision-playbook playbooks/provision.yml] [--mitogen]
+
+--mitogen runs every playbook with mitogen's strategy (a persistent interpreter per region), as the tests do.
 """
 
 import argparse
@@ -27,6 +29,9 @@ from pathlib import Path
 from regionsim.state import GLOBAL_SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+from strategy import mitogen_args, mitogen_env  # noqa: E402  (tests/strategy.py)
+
 BIN = Path(sys.executable).parent
 SOURCE, TARGET = "us-east-1", "eu-west-1"
 READS = ("Describe", "List", "Get")
@@ -122,9 +127,12 @@ def control(endpoint, method, command, payload=None):
         return json.loads(response.read() or b"null")
 
 
+STRATEGY_ARGS = []
+
+
 def playbook(env, path, *args):
     started = time.monotonic()
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "inventories/local", str(path), *args],
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", "inventories/local", str(path), *STRATEGY_ARGS, *args],
                           cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     elapsed = time.monotonic() - started
     if proc.returncode:
@@ -160,13 +168,20 @@ def main():
     parser.add_argument("--scale", type=float, default=0.05, help="latency model time scale (default 0.05)")
     parser.add_argument("--poll-interval", type=float, default=1.0, help="the failover's poll interval, seconds")
     parser.add_argument("--provision-playbook", default="playbooks/provision.yml")
+    parser.add_argument("--mitogen", action="store_true", help="mitogen's strategy, one interpreter per region")
     args = parser.parse_args()
+    strategy = {}
+    if args.mitogen:
+        strategy = mitogen_env()
+        if not strategy:
+            sys.exit("--mitogen: ansible_mitogen is not installed (make setup installs it)")
+        STRATEGY_ARGS.extend(mitogen_args())
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     work = Path(tempfile.mkdtemp(prefix="regionsim-bench-"))
     env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=str(work), AWS_ENDPOINT_URL=endpoint,
-               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy)
     subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
     try:
         durations = control(endpoint, "GET", "durations")
@@ -199,7 +214,7 @@ def main():
     timeline = {step["step"]: step["seconds"] for step in report["timeline"]}
 
     print(f"failover.yml to {TARGET} during an outage of {SOURCE} ({report['mode']}), latency model scale {args.scale}, "
-          f"poll interval {args.poll_interval} s")
+          f"poll interval {args.poll_interval} s, strategy {strategy.get('ANSIBLE_STRATEGY', 'linear')}")
     print(f"{'step':12} {'table s':>8} {'scaled s':>9} {'failover s':>11} {'sequential s':>13}")
     for step in ("preflight", *PARALLEL, *DNS, "config", "verify"):
         real = table.get(step)

@@ -400,6 +400,26 @@ def plan_failback(topology, target, regions, app, lock_msg=None):
     return _with_hosts(result, fence=state["stale_writers"], rebuild=[] if state["switched"] else [target], replicas=others)
 
 
+def observed_in(app, target, groups=None, tables=None, buckets=None):
+    """What the failover's verification reads in the target besides the topology, from the registered results of
+    amazon.aws.autoscaling_group_info (``groups``), community.aws.dynamodb_table_info looped over the application's
+    tables (``tables``, one result per table, in the order of ``app['dynamodb_tables']``) and amazon.aws.s3_bucket_info
+    (``buckets``; None when the application has no bucket): the ``observed`` of verify_failover."""
+    observed = {}
+    group = next((g for g in groups or [] if g.get("auto_scaling_group_name") == f"{app['name']}-app"), None)
+    if groups is not None:
+        instances = (group or {}).get("instances") or []
+        observed["in_service"] = sum(1 for i in instances if i.get("lifecycle_state") == "InService")
+        observed["min_in_service"] = int(app.get("asg_min_size") or 0)
+    if tables is not None:
+        observed["tables"] = {f"{app['name']}-{name}": ((result or {}).get("table") or {}).get("table_status", "absent")
+                              for name, result in zip(app.get("dynamodb_tables") or [], tables)}
+    if buckets is not None and app.get("s3_bucket_prefix"):
+        observed["bucket_name"] = f"{app['s3_bucket_prefix']}-{target}"
+        observed["bucket"] = any(b.get("name") == observed["bucket_name"] for b in buckets)
+    return observed
+
+
 def verify_failover(topology, target, observed=None):
     """After a failover: exactly one writable database, the target's; cache, DNS and CDN on the target;
     with ``observed`` (in_service, min_in_service, tables {name: status}, bucket), capacity and data services."""

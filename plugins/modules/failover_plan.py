@@ -66,13 +66,27 @@ options:
       - The result of M(multiregion.dr.replication_lag_info) for the replicas RV(lag_replicas) of a first call.
         Without it the RPO budget is not checked.
     type: dict
-  observed:
+  reads:
     description:
-      - With O(step=verify) and O(operation=failover), what other modules read in the target after the moves.
-      - C(in_service) and C(min_in_service) (instances), C(tables) (table name -> status), C(bucket) (whether
-        the bucket C(bucket_name) answers).
+      - With O(step=verify) and O(operation=failover), the registered results of what the run read in the target
+        after the moves; the module checks them (instances InService against O(app.asg_min_size), every table
+        ACTIVE, the bucket answering).
     type: dict
     default: {}
+    suboptions:
+      groups:
+        description: The C(results) of M(amazon.aws.autoscaling_group_info) for the application's group.
+        type: list
+        elements: dict
+      tables:
+        description:
+          - The results of M(community.aws.dynamodb_table_info) looped over O(app.dynamodb_tables), in that order.
+        type: list
+        elements: dict
+      buckets:
+        description: The C(buckets) of M(amazon.aws.s3_bucket_info) for the target's bucket; omit it when there is none.
+        type: list
+        elements: dict
   app:
     description: The application's names and settings the plan uses.
     type: dict
@@ -294,7 +308,11 @@ def main():
             topology=dict(type="dict", required=True),
             lock=dict(type="dict", default={}),
             lag=dict(type="dict"),
-            observed=dict(type="dict", default={}),
+            reads=dict(type="dict", default={}, options=dict(
+                groups=dict(type="list", elements="dict"),
+                tables=dict(type="list", elements="dict"),
+                buckets=dict(type="list", elements="dict"),
+            )),
             app=dict(
                 type="dict",
                 required=True,
@@ -329,9 +347,10 @@ def main():
         problems = plan.request_problems(p["operation"], p["target"], p["regions"], app=p["app"] if p["operation"] == "failback" else None)
         if problems:
             module.fail_json(msg="; ".join(problems), problems=problems)
-        verify = plan.verify_failback if p["operation"] == "failback" else plan.verify_failover
-        args = (p["topology"], p["target"]) if p["operation"] == "failback" else (p["topology"], p["target"], p["observed"])
-        module.exit_json(changed=False, **verify(*args))
+        if p["operation"] == "failback":
+            module.exit_json(changed=False, **plan.verify_failback(p["topology"], p["target"]))
+        observed = plan.observed_in(p["app"], p["target"], **(p["reads"] or {}))
+        module.exit_json(changed=False, **plan.verify_failover(p["topology"], p["target"], observed))
     lock_msg = (p["lock"] or {}).get("msg")
     if p["operation"] == "failback":
         result = plan.plan_failback(p["topology"], p["target"], p["regions"], p["app"], lock_msg)

@@ -436,6 +436,21 @@ def test_verify_failover_names_everything_that_is_not_on_the_target():
     assert plan.verify_failover(replica, "eu-west-1")["problems"][0].startswith("the database in eu-west-1 is replica, writable False")
 
 
+def test_observed_in_reads_the_registered_results():
+    app = {"name": "shop", "asg_min_size": 2, "dynamodb_tables": ["sessions", "carts"], "s3_bucket_prefix": "shop-data"}
+    groups = [{"auto_scaling_group_name": "shop-app", "instances": [
+        {"lifecycle_state": "InService"}, {"lifecycle_state": "Pending"}, {"lifecycle_state": "InService"}]}]
+    tables = [{"table": {"table_name": "shop-sessions", "table_status": "ACTIVE"}}, {"table": {}}]
+    observed = plan.observed_in(app, "eu-west-1", groups=groups, tables=tables, buckets=[{"name": "shop-data-eu-west-1"}])
+    assert observed == {"in_service": 2, "min_in_service": 2, "tables": {"shop-sessions": "ACTIVE", "shop-carts": "absent"},
+                        "bucket": True, "bucket_name": "shop-data-eu-west-1"}
+    assert plan.verify_failover(after_failover(), "eu-west-1", observed)["problems"] == ["the table shop-carts does not answer in eu-west-1"]
+    # another group of the same prefix, no bucket found, nothing read
+    gone = plan.observed_in(app, "eu-west-1", groups=[{"auto_scaling_group_name": "shop-app-old", "instances": groups[0]["instances"]}], buckets=[])
+    assert gone == {"in_service": 0, "min_in_service": 2, "bucket": False, "bucket_name": "shop-data-eu-west-1"}
+    assert plan.observed_in(app, "eu-west-1") == {}
+
+
 def test_verify_failback():
     assert plan.verify_failback(topology(), "us-east-1")["problems"] == []
     problems = plan.verify_failback(after_failover(), "us-east-1")["problems"]

@@ -30,8 +30,9 @@ def test_a_refusal_is_data_not_a_failure(capsys):
 
 
 def test_verify(capsys):
-    result = run(capsys, step="verify", target="eu-west-1", regions=REGIONS, topology=after_failover(), app={"name": "shop"},
-                 observed={"in_service": "1", "min_in_service": "2"})
+    groups = [{"auto_scaling_group_name": "shop-app", "instances": [{"lifecycle_state": "InService"}]}]
+    result = run(capsys, step="verify", target="eu-west-1", regions=REGIONS, topology=after_failover(), app={"name": "shop", "asg_min_size": 2},
+                 reads={"groups": groups})
     assert result["problems"] == ["1 InService instances in eu-west-1, expected 2"] and result["changed"] is False
 
 
