@@ -12,6 +12,7 @@ ordered ``plan``; after the moves, ``verify_failover`` / ``verify_failback`` say
 """
 
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import rpo_verdict
+from ansible_collections.multiregion.dr.plugins.module_utils.rds import FENCE_PARAMETERS, is_custom_group
 from ansible_collections.multiregion.dr.plugins.module_utils.topology import writers_view
 
 MODES = ("auto", "planned", "unplanned")
@@ -148,6 +149,20 @@ def failover_problems(topology, target, state, requested_mode, app_name):
         problems.append(f"{app_name}-redis in {target} is no Global Datastore member")
     if requested_mode == "planned" and not state["db_done"] and not state["source_reachable"]:
         problems.append(f"mode=planned needs the current primary region {source} to answer; it does not (use mode=unplanned)")
+    return problems
+
+
+def unfenceable_problems(topology, regions, why):
+    """A database the run must fence but cannot (AWS refuses changes to a default.* parameter group; an engine
+    with no fence): refused before the lock, not after the first change. Aurora members fence themselves."""
+    problems = []
+    for region in regions:
+        database = _part(topology["regions"][region].get("database"))
+        if database.get("fenceable") is False:
+            group = database.get("parameter_group")
+            cause = (f"fencing supports {', '.join(FENCE_PARAMETERS)}, not {database.get('engine')}" if is_custom_group(group) else
+                     f"its parameter group {group} is a default one, which AWS does not let change; attach a custom DB parameter group first")
+            problems.append(f"the database {database.get('identifier')} in {region} ({why}) cannot be fenced: {cause}")
     return problems
 
 
@@ -301,6 +316,11 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
     state["fencing_owed"] = ([state["source"]] if state["source"] and not state["source_reachable"] and not state["db_done"]
                              else [])
     result["fencing_owed"] = state["fencing_owed"]
+    problems = unfenceable_problems(topology, state["fence"], "it takes writes beside the target")
+    if result["mode"] == "planned" and not state["db_done"]:
+        problems += unfenceable_problems(topology, [state["source"]], "the planned promotion fences its source")
+    if problems:
+        return dict(result, problems=problems, refusal=f"cannot fail over to {target}: {'; '.join(problems)}")
     gated, reported = lag_replicas(target, state, app)
     result["lag_replicas"] = gated + reported
     gated_readings, others = split_lag(lag, gated)
@@ -355,6 +375,10 @@ def failback_problems(topology, target, state, app_name):
     for region in state["stale_writers"]:
         if region not in topology.get("reachable_regions", []):
             problems.append(f"the database in {region} may still take writes and does not answer, so it cannot be fenced")
+    problems += unfenceable_problems(topology, [r for r in state["stale_writers"] if r in topology.get("reachable_regions", [])],
+                                     "it takes writes beside the current primary")
+    if current is not None and not state["switched"]:
+        problems += unfenceable_problems(topology, [current], "the switchover fences the current primary")
     return problems
 
 

@@ -166,6 +166,9 @@ def rds_instance_role(instance):
         "engine": instance.get("Engine"),
         "status": instance.get("DBInstanceStatus"),
         "writable": role in WRITABLE_ROLES,
+        # False: a fence cannot be set (a default.* parameter group, which AWS does not let change, or an engine without one)
+        "parameter_group": parameter_group(instance),
+        "fenceable": fence_target(instance) is not None,
         "source": source,
         # a same-region replica names its source by identifier, a cross-region one by ARN
         "source_region": (arn_region(source) or region) if source else None,

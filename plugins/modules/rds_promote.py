@@ -30,6 +30,8 @@ description:
     group, so every instance that uses the group becomes read-only; give the source a group of its own.
     Planned needs a running replication with a known C(ReplicaLag), else nothing proves the catch-up; the
     module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
+    When the replica does not catch up within it, nothing is promoted and the module lifts the fence it set, so
+    the source takes writes again instead of leaving the application with no writer, and fails saying so.
     A source with a C(default.*) parameter group cannot be fenced (AWS does not allow changes to it), so the
     module fails before changing anything.
   - B(The target's own fence) - a region that was fenced as an old primary keeps C(read_only=1) in its
@@ -171,9 +173,16 @@ plan:
   type: list
   elements: str
 fenced:
-  description: Whether the source was made read-only before the promotion (planned only; for Aurora by the switchover itself).
+  description:
+    - Whether the source was made read-only before the promotion (planned only; for Aurora by the switchover itself).
+    - False again after a catch-up that timed out, whose fence was lifted (RV(unfenced_source)).
   returned: always
   type: bool
+unfenced_source:
+  description: After a catch-up time-out, the source's parameter group whose fence was lifted so that it takes writes again.
+  returned: on a planned promotion whose catch-up timed out
+  type: str
+  sample: shop-mysql80
 unfenced:
   description: The target's parameter group whose fence (for example C(read_only=1)) was lifted before the promotion; null when it had none.
   returned: always
@@ -243,6 +252,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
     FENCE_PARAMETERS,
     arn_location,
+    describe_fence,
     engine_family,
     fence_in_place,
     fence_target,
@@ -286,12 +296,16 @@ def lag_for(module, kind, region, identifier):
     return entry["data_loss_window_seconds"], entry
 
 
-def run_wait(module, result, describe, done, what, status_of, always=False):
-    """Wait with wait_timeout; unless always, only when wait=true (fencing and catch-up are always waited for)."""
+def run_wait(module, result, describe, done, what, status_of, always=False, undo=None):
+    """Wait with wait_timeout; unless always, only when wait=true (fencing and catch-up are always waited for).
+    On a time-out, undo() runs first and returns what the failure message adds."""
     if not (module.params["wait"] or always):
         return None
-    return wait_or_fail(module, describe, done, what, status_of=status_of, statuses=result["statuses"],
-                        fail=lambda msg: module.fail_json(msg=msg, **result))
+
+    def fail(msg):
+        module.fail_json(msg=msg + (undo() if undo else ""), **result)
+
+    return wait_or_fail(module, describe, done, what, status_of=status_of, statuses=result["statuses"], fail=fail)
 
 
 NOT_A_REPLICA = "is not a read replica"  # InvalidDBInstanceState of PromoteReadReplica on a standalone instance
@@ -432,8 +446,8 @@ class RdsPromotion(Promotion):
             return result
 
         if mode == "planned":
-            self.fence(source_region, source_id, fence)
-            self.wait_caught_up()
+            source_rds = self.fence(source_region, source_id, fence)
+            self.wait_caught_up(source_rds, source_id, fence)
         if own_fence:
             self.unfence(own_fence)
         try:
@@ -482,13 +496,23 @@ class RdsPromotion(Promotion):
         set_fence(rds, fence)
         self.result["fenced"] = True
         self.wait_in_sync(rds, identifier, fence[0])
+        return rds
 
-    def wait_caught_up(self):
+    def wait_caught_up(self, source_rds, source_id, fence):
         def read():
             return lag_for(self.module, "rds", self.region, self.identifier)[1]
 
+        def unfence_source():
+            # nothing was promoted: a fenced source would leave the application with no writer at all
+            lift_fence(source_rds, fence)
+            self.result.update(fenced=False, unfenced_source=fence[0])
+            self.wait_in_sync(source_rds, source_id, fence[0])
+            return (f"; nothing was promoted, and the fence on the source was lifted ({describe_fence(fence)} reset): "
+                    f"{source_id} takes writes again. Find out why the replica lags, then rerun")
+
         entry = run_wait(self.module, self.result, read, lambda e: e["lag_seconds"] == 0 and e["replication_running"],
-                         f"ReplicaLag of {self.identifier} to reach 0 after fencing", lambda e: f"lag {e['lag_seconds']}", always=True)
+                         f"ReplicaLag of {self.identifier} to reach 0 after fencing", lambda e: f"lag {e['lag_seconds']}", always=True,
+                         undo=unfence_source)
         self.result["lag"] = entry
 
 

@@ -212,6 +212,8 @@ regions:
         - C(replication) is the instance's StatusInfos (read replication state).
         - C(fenced) is true (with C(fence), for example V(read_only=1 in shop-mysql80)) for a primary or standalone
           instance whose parameter group makes it refuse writes; it is then not C(writable).
+        - C(parameter_group) names the instance's DB parameter group; C(fenceable) is false when no fence can be set
+          (a C(default.*) group, which AWS does not let change, or an engine fencing does not support).
         - For Aurora, C(synchronization_status) of the member; for an unreachable region the global
           cluster's view of the member is in C(global_view).
       type: dict

@@ -191,12 +191,15 @@ def test_planned_waits_for_zero_lag_and_a_rerun_continues(sim, aws, module, pair
     sim.lag(8, region=WEST, service="rds", resource=REPLICA)
     result = module("rds_promote", args(mode="planned", wait_timeout=1))
     assert result.get("failed") and "ReplicaLag of orders-db-replica to reach 0" in result["msg"] and "lag 8.0" in result["msg"]
-    assert read_only(aws) == "1"  # fenced, not promoted
+    # not promoted: the fence is lifted again, so the source takes writes instead of leaving no writer at all
+    assert "nothing was promoted, and the fence on the source was lifted (read_only=1 in orders-mysql reset)" in result["msg"], result["msg"]
+    assert result["fenced"] is False and result["unfenced_source"] == "orders-mysql"
+    assert read_only(aws) != "1" and [c["action"] for c in calls(sim, action="ResetDBParameterGroup")] == ["ResetDBParameterGroup"]
     assert replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
     sim.lag(0, region=WEST, service="rds", resource=REPLICA)  # writes stopped: the replica catches up
     result = module("rds_promote", args(mode="planned"))
     assert result["changed"] and result["fenced"] and not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
-    assert len(calls(sim, action="ModifyDBParameterGroup")) == 1  # the rerun found the fence in place
+    assert read_only(aws) == "1" and len(calls(sim, action="ModifyDBParameterGroup")) == 2  # the rerun fenced again
 
 
 def test_planned_refuses_a_default_parameter_group_before_any_change(sim, aws, module):

@@ -153,6 +153,27 @@ def test_a_reachable_source_is_fenced_in_unplanned_mode_too():
     assert planned["state"]["fence"] == [] and "fence" not in planned["steps"]  # rds_promote fences its source itself
 
 
+def test_a_database_that_cannot_be_fenced_is_refused_before_the_lock():
+    # AWS refuses changes to default.* parameter groups: the fence would fail after the lock and the first moves
+    topo = topology()
+    topo["regions"]["us-east-1"]["database"].update(parameter_group="default.mysql8.0", fenceable=False, engine="mysql")
+    for mode in ("planned", "unplanned"):
+        result = failover(topo, mode=mode, readings=gated(1.0))
+        refused_with(result, "the database shop-db in us-east-1 (")
+        assert "its parameter group default.mysql8.0 is a default one, which AWS does not let change" in result["refusal"]
+    # a custom group of an engine without a fence
+    topo["regions"]["us-east-1"]["database"].update(parameter_group="shop-sqlserver", engine="sqlserver-se")
+    refused_with(failover(topo, mode="planned"), "fencing supports mysql, mariadb, postgres, not sqlserver-se")
+    # an unplanned failover whose source does not answer owes the fence: nothing to refuse now
+    down = topology(down=("us-east-1",))
+    down["regions"]["us-east-1"]["database"].update(fenceable=False)
+    assert failover(down, readings=gated(1.0))["refusal"] is None
+    # the failback's switchover fences the current primary
+    after = after_failover(down=())
+    after["regions"]["eu-west-1"]["database"].update(parameter_group="default.mysql8.0", fenceable=False)
+    assert "the database shop-db in eu-west-1 (the switchover fences the current primary) cannot be fenced" in failback(after, "us-east-1")["refusal"]
+
+
 def test_no_primary_known():
     topo = topology(down=("us-east-1",))
     topo["primary_region"] = None

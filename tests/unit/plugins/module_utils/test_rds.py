@@ -22,6 +22,11 @@ def test_rds_primary_with_cross_region_replicas():
     assert role["role"] == "primary" and role["writable"] is True
     assert role["replica_regions"] == ["eu-west-1", "us-east-1", "us-west-2"]
     assert role["source"] is None and role["source_region"] is None
+    assert role["parameter_group"] is None and role["fenceable"] is False  # no custom group to set read_only in
+    custom = rds.rds_instance_role({"DBInstanceArn": EAST_ARN, "Engine": "mysql", "DBParameterGroups": [{"DBParameterGroupName": "orders-mysql80"}]})
+    assert custom["parameter_group"] == "orders-mysql80" and custom["fenceable"] is True
+    default = rds.rds_instance_role({"DBInstanceArn": EAST_ARN, "Engine": "mysql", "DBParameterGroups": [{"DBParameterGroupName": "default.mysql8.0"}]})
+    assert default["fenceable"] is False
 
 
 def test_rds_cross_region_replica_names_its_source_region():
