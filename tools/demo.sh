@@ -32,7 +32,8 @@ ansible-playbook playbooks/status.yml
 step "us-east-1 comes back"
 regionsim restore us-east-1
 step "Fail back to us-east-1 (a fresh replica there, a planned switchover, replicas rebuilt)"
-time ansible-playbook playbooks/failback.yml
+# a rehearsal moves back at once, inside the failover's anti-flapping cool-down: a decision said out loud
+time ansible-playbook playbooks/failback.yml -e ignore_cooldown=true
 step "Live topology after the failback"
 ansible-playbook playbooks/status.yml
 step "RTO/RPO report"

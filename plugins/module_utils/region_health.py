@@ -252,7 +252,7 @@ class Monitor:
         if last and cooldown and last.get("age_seconds", cooldown) < cooldown:
             return "notify", target, (f"the active region {region} is down, but the cool-down holds automation back: the last "
                                       f"operation ({last.get('operation')} by {last.get('owner')}) finished {last['age_seconds']} s ago "
-                                      f"and the cool-down is {cooldown} s; a person decides (add -e force=true to override it)"), command
+                                      f"and the cool-down is {cooldown} s; a person decides (add -e ignore_cooldown=true to override it)"), command
         if self.settings["notify_only"]:
             return "notify", target, f"the active region {region} is down: notify_only, so no automatic failover", command
         return "failover", target, f"the active region {region} is down: fail over to {target}", command

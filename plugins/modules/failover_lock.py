@@ -81,9 +81,16 @@ options:
       - V(0) turns the cool-down off.
     type: int
     default: 0
-  force:
+  take_over:
     description:
-      - Take the lock even within the cool-down, or from another holder, or release another holder's lock.
+      - Take the lock from another holder that is not stale yet (a run known to be dead), or release another
+        holder's lock. The cool-down still applies; O(ignore_cooldown) is a separate decision.
+    type: bool
+    default: false
+  ignore_cooldown:
+    description:
+      - Take the lock within the cool-down (a deliberate second move, a drill). A lock held by another run is still
+        refused; O(take_over) is a separate decision.
     type: bool
     default: false
   record_completion:
@@ -151,7 +158,7 @@ last_completed:
   type: dict
   sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600300, "age_seconds": 600}
 took_over_from:
-  description: The stale (or forced) lock that this run replaced.
+  description: The stale lock (or, with O(take_over), the live one) that this run replaced.
   returned: when a lock was taken over
   type: dict
 cooldown_remaining_seconds:
@@ -213,17 +220,17 @@ class Lock:
         if held and held.get("owner") == p["owner"] and held.get("operation") == p["operation"]:
             return self.result(False, record, history, msg=f"{p['owner']} already holds the lock for {p['operation']}")
         last = decode(history)
-        if last and p["cooldown_seconds"] and last["age_seconds"] < p["cooldown_seconds"] and not p["force"]:
+        if last and p["cooldown_seconds"] and last["age_seconds"] < p["cooldown_seconds"] and not p["ignore_cooldown"]:
             self.module.fail_json(
                 msg=f"cool-down: the last operation ({last.get('operation')} by {last.get('owner')}) finished "
                     f"{last['age_seconds']} s ago and the cool-down is {p['cooldown_seconds']} s; wait "
-                    f"{p['cooldown_seconds'] - last['age_seconds']} s more or set force=true",
+                    f"{p['cooldown_seconds'] - last['age_seconds']} s more or set ignore_cooldown=true",
                 lock=held, last_completed=last, cooldown_remaining_seconds=p["cooldown_seconds"] - last["age_seconds"])
-        if held and not (stale(held, p["stale_after_seconds"]) or p["force"]):
+        if held and not (stale(held, p["stale_after_seconds"]) or p["take_over"]):
             self.module.fail_json(
                 msg=f"the lock is held by {held.get('owner')} for {held.get('operation')} since {held['age_seconds']} s ago "
                     f"(last heartbeat {held['idle_seconds']} s ago); it goes stale after {p['stale_after_seconds']} s without a "
-                    "heartbeat (or set force=true if that run is dead)",
+                    "heartbeat (or set take_over=true if that run is dead)",
                 lock=held, last_completed=last)
         mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time())}
         changes = [{"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(mine))}]
@@ -255,9 +262,9 @@ class Lock:
         held = decode(record)
         if not held:
             return self.result(False, None, history, msg="nobody holds the lock")
-        if held.get("owner") != p["owner"] and not p["force"]:
+        if held.get("owner") != p["owner"] and not p["take_over"]:
             self.module.fail_json(msg=f"the lock is held by {held.get('owner')} for {held.get('operation')}, not by {p['owner']}; "
-                                      "set force=true to release it anyway", lock=held, last_completed=decode(history))
+                                      "set take_over=true to release it anyway", lock=held, last_completed=decode(history))
         changes = [{"Action": "DELETE", "ResourceRecordSet": record}]
         done = {"owner": held.get("owner"), "operation": held.get("operation"), "since": int(time.time())}
         if p["record_completion"]:
@@ -287,7 +294,8 @@ def main():
         operation=dict(type="str", default="failover"),
         stale_after_seconds=dict(type="int", default=3600),
         cooldown_seconds=dict(type="int", default=0),
-        force=dict(type="bool", default=False),
+        take_over=dict(type="bool", default=False),
+        ignore_cooldown=dict(type="bool", default=False),
         record_completion=dict(type="bool", default=True),
         **CONNECTION_ARGUMENT_SPEC,
     )

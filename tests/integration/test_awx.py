@@ -131,7 +131,7 @@ def test_awx_jobs_status_failover_verify_failback(provisioned, aws, tmp_path, st
     failover = awx.launch("- failover", target="eu-west-1")
     timings["failover"] = time.monotonic() - started
     failover.assert_successful()
-    assert failover.extravars == {"target": "eu-west-1", "mode": "auto", "allow_data_loss": "false", "force": "false",
+    assert failover.extravars == {"target": "eu-west-1", "mode": "auto", "allow_data_loss": "false", "ignore_cooldown": "false", "take_over": "false",
                                   "awx_job_id": failover.job_id, "awx_job_template_name": "Shop DR - failover"}
     settings = failover.result("Remember the run's settings")["ansible_facts"]["dr_run"]
     assert (settings["target"], settings["requested_mode"], settings["allow_data_loss"]) == ("eu-west-1", "auto", False), settings
@@ -146,11 +146,14 @@ def test_awx_jobs_status_failover_verify_failback(provisioned, aws, tmp_path, st
         wrong.failures()
 
     # us-east-1 is back: failback (its survey's default target is the home region), inside the failover's
-    # cool-down, hence force
+    # cool-down, which a failback honours too: refused, then run with ignore_cooldown
     sim.restore()
     assert (awx.project / "playbooks/failback.yml").is_file(), "playbooks/failback.yml is not written yet: the failback step cannot run"
     started = time.monotonic()
-    failback = awx.launch("- failback", force="true")
+    refused = awx.launch("- failback")
+    assert (refused.status, refused.rc != 0) == ("failed", True) and any("cool-down" in m and "ignore_cooldown=true" in m for m in refused.failures()), \
+        refused.failures()
+    failback = awx.launch("- failback", ignore_cooldown="true")
     timings["failback"] = time.monotonic() - started
     failback.assert_successful()
     assert failback.extravars["target"] == "us-east-1"

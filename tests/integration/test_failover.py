@@ -160,7 +160,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
 
     # check mode prints the plan and changes nothing
     since = time.time()
-    dry = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", force=True), inventory=INVENTORY, check=True)
+    dry = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", ignore_cooldown=True), inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.failures()
     plan = dry.result("Show the plan", host="us-east-1")["msg"]
     assert "(unplanned)" in plan[0] and "check mode" in plan[0], plan
@@ -169,9 +169,9 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
                and "standby name standby.api.shop.example.com weight 0 on eu-west-1" in line for line in plan), plan
     assert changes_since(sim, since) == []
 
-    # the failover: outage of us-east-1, auto picks unplanned; force=true overrides bob's cool-down
+    # the failover: outage of us-east-1, auto picks unplanned; ignore_cooldown=true overrides bob's cool-down
     since = time.time()
-    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", force=True), inventory=INVENTORY)
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", ignore_cooldown=True), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
     assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
     data = report(tmp_path, "eu-west-1")

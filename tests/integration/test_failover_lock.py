@@ -30,7 +30,9 @@ def test_acquire_reenter_refuse_release_cooldown(module, aws, sim):
     assert again["changed"] is False and "already holds" in again["msg"]
     # anybody else is refused, with who holds it and for what
     bob = lock(module, owner="bob", operation="failover to us-west-2")
-    assert bob["failed"] and "held by alice for failover to eu-west-1" in bob["msg"]
+    assert bob["failed"] and "held by alice for failover to eu-west-1" in bob["msg"] and "take_over=true" in bob["msg"]
+    # running inside the cool-down is another decision: it does not take a held lock
+    assert lock(module, owner="bob", operation="failover to us-west-2", ignore_cooldown=True)["failed"]
 
     # Route 53 is global: the lock answers while the home region is out
     sim.outage("us-east-1")
@@ -40,11 +42,11 @@ def test_acquire_reenter_refuse_release_cooldown(module, aws, sim):
     released = lock(module, owner="alice", state="released")
     assert released["changed"] and released["lock"] == {}
     assert released["last_completed"]["operation"] == "failover to eu-west-1"
-    # within the cool-down a new failover is refused unless forced
-    cooling = lock(module, owner="bob", operation="failback", cooldown_seconds=3600)
-    assert cooling["failed"] and "cool-down" in cooling["msg"] and "force=true" in cooling["msg"]
+    # within the cool-down a new move is refused, also to one that may take a lock over: a separate decision
+    cooling = lock(module, owner="bob", operation="failback", cooldown_seconds=3600, take_over=True)
+    assert cooling["failed"] and "cool-down" in cooling["msg"] and "ignore_cooldown=true" in cooling["msg"]
     assert txt(aws, "_multiregion-dr-lock")[1] == []
-    forced = lock(module, owner="bob", operation="failback", cooldown_seconds=3600, force=True)
+    forced = lock(module, owner="bob", operation="failback", cooldown_seconds=3600, ignore_cooldown=True)
     assert forced["changed"] and forced["lock"]["owner"] == "bob"
     assert lock(module, owner="bob", state="released")["changed"]
     assert lock(module, owner="bob", state="released")["changed"] is False
@@ -81,8 +83,8 @@ def test_a_heartbeat_keeps_a_long_run_s_lock_and_a_run_whose_lock_was_taken_over
     assert beat["changed"] and beat["lock"]["since"] == now - 7200 and beat["lock"]["idle_seconds"] <= 2, beat
     assert beat["lock"]["age_seconds"] >= 7200
 
-    # bob takes it over (force); alice's next heartbeat fails and names the new holder: her run stops there
-    assert lock(module, owner="bob", operation="failover to us-west-2", force=True)["took_over_from"]["owner"] == "alice"
+    # bob takes it over (take_over); alice's next heartbeat fails and names the new holder: her run stops there
+    assert lock(module, owner="bob", operation="failover to us-west-2", take_over=True)["took_over_from"]["owner"] == "alice"
     lost = lock(module, **alice)
     assert lost["failed"] and "is gone: it is held by bob for failover to us-west-2" in lost["msg"] and "stops" in lost["msg"], lost
     assert lock(module, owner="bob", state="released")["changed"]

@@ -90,30 +90,32 @@ def questions(template):
     return {q["variable"]: q for q in template["survey_spec"]["spec"]}
 
 
-def test_failover_surveys_ask_target_mode_allow_data_loss_and_force(objects):
+def test_failover_surveys_ask_target_mode_allow_data_loss_and_the_two_lock_decisions(objects):
     for template in (by_name(objects, "job_template", "- failover"), by_name(objects, "workflow_job_template", "Regional failover")):
         asked = questions(template)
-        assert list(asked) == ["target", "mode", "allow_data_loss", "force"], template["name"]
+        assert list(asked) == ["target", "mode", "allow_data_loss", "ignore_cooldown", "take_over"], template["name"]
         assert (asked["target"]["default"], asked["target"]["required"]) == ("", True), "the on-call engineer picks the target"
         assert asked["mode"]["choices"] == ["auto", "planned", "unplanned"] and asked["mode"]["default"] == "auto"
         risk = asked["allow_data_loss"]
         assert (risk["type"], risk["choices"], risk["default"]) == ("multiplechoice", ["false", "true"], "false"), template["name"]
         assert "RPO budget (300 s)" in risk["question_description"] and "lost for good" in risk["question_description"]
-        assert asked["force"]["default"] == "false" and "cool-down" in asked["force"]["question_description"]
+        # two decisions, never one flag: running inside the cool-down does not take another run's lock
+        assert asked["ignore_cooldown"]["default"] == "false" and "cool-down" in asked["ignore_cooldown"]["question_description"]
+        assert asked["take_over"]["default"] == "false" and "died" in asked["take_over"]["question_description"]
 
 
 def test_failback_drill_and_teardown_surveys_fit_their_playbooks(objects):
-    """failback.yml and drill.yml set mode (and the drill force) themselves: extra vars would override them."""
+    """failback.yml and drill.yml set mode (and the drill its cool-down) themselves: extra vars would override them."""
     for template in (by_name(objects, "job_template", "- failback"), by_name(objects, "workflow_job_template", "Regional failback")):
         asked = questions(template)
-        assert list(asked) == ["target", "keep_old_instances", "force"], template["name"]
+        assert list(asked) == ["target", "keep_old_instances", "ignore_cooldown", "take_over"], template["name"]
         assert asked["target"]["default"] == HOME, "failback goes home by default"
     drill = questions(by_name(objects, "job_template", "- drill"))
     assert list(drill) == ["drill_target", "drill_confirm"] and drill["drill_target"]["default"] != HOME
     assert "type shop to confirm" in drill["drill_confirm"]["question_description"].lower() and drill["drill_confirm"]["required"]
     teardown = questions(by_name(objects, "job_template", "- teardown"))
     assert list(teardown) == ["teardown_confirm"] and teardown["teardown_confirm"]["required"]
-    for playbook, variables in (("failback", ("target", "keep_old_instances", "force")), ("drill", ("drill_target", "drill_confirm")),
+    for playbook, variables in (("failback", ("target", "keep_old_instances", "ignore_cooldown", "take_over")), ("drill", ("drill_target", "drill_confirm")),
                                 ("teardown", ("teardown_confirm",))):
         text = (ROOT / f"playbooks/{playbook}.yml").read_text()
         assert all(variable in text for variable in variables), f"playbooks/{playbook}.yml does not read {variables}"
@@ -181,7 +183,7 @@ def test_checker_names_a_bad_survey_choice_and_field(objects):
     where = "job_template 'Shop DR - failover'"
     assert f"{where}.survey_spec.spec[1] (mode): default 'automatic' is not one of the choices ['auto', 'planned', 'unplanned']" in problems
     assert any(p.startswith(f"{where}.survey_spec.spec[2] (allow_data_loss): type 'boolean' is not one of") for p in problems), problems
-    assert (f"{where}.survey_spec.spec[3] (force): 'question_descripton' is not a survey question field "
+    assert (f"{where}.survey_spec.spec[3] (ignore_cooldown): 'question_descripton' is not a survey question field "
             "(did you mean 'question_description'?)") in problems
     assert (f"{where}, question 'Target region': choices {REGIONS + ['us-east-9']} are not the application's regions {REGIONS}") in problems
     free_text = copy.deepcopy(objects)

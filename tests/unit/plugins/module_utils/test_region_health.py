@@ -124,7 +124,7 @@ def test_the_lock_and_the_cooldown_hold_the_failover_back_with_one_notification_
     events, full = run(monitor, poll(down=["us-east-1"], last=last), poll(down=["us-east-1"], last=last))
     assert events == [("us-east-1", "notify", "us-west-2")]
     reason = full[0]["region_health"]["reason"]
-    assert "cool-down" in reason and "600 s ago" in reason and "3600 s" in reason and "force=true" in reason
+    assert "cool-down" in reason and "600 s ago" in reason and "3600 s" in reason and "ignore_cooldown=true" in reason
     monitor = started(cooldown_seconds=3600)
     old = dict(last, age_seconds=4000)
     assert run(monitor, poll(down=["us-east-1"], last=old), poll(down=["us-east-1"], last=old))[0] == [("us-east-1", "failover", "us-west-2")]
