@@ -117,8 +117,14 @@ def check_backup(aws, keys):
     )
     (listed,) = backup.list_backup_selections(BackupPlanId=plan["BackupPlanId"])["BackupSelectionsList"]
     selection = backup.get_backup_selection(BackupPlanId=plan["BackupPlanId"], SelectionId=listed["SelectionId"])["BackupSelection"]
-    assert selection["ListOfTags"] == [{"ConditionType": "STRINGEQUALS", "ConditionKey": "Application", "ConditionValue": NAME}]
+    # by ARN: the database and the table, not whatever carries the Application tag (instances, load balancers, buckets)
+    account = selection["IamRoleArn"].split(":")[4]
+    assert selection["Resources"] == [f"arn:aws:rds:{HOME}:{account}:db:{NAME}-db", f"arn:aws:dynamodb:{HOME}:{account}:table/{NAME}-sessions"]
+    assert not selection.get("ListOfTags"), selection
     assert selection["IamRoleArn"].endswith(f":role/{NAME}-backup")
+    attached = aws("iam").list_attached_role_policies(RoleName=f"{NAME}-backup")["AttachedPolicies"]
+    managed = [f"arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyFor{what}" for what in ("Backup", "Restores")]
+    assert sorted(p["PolicyArn"] for p in attached) == managed
 
 
 def check_cdn(aws, origins):

@@ -9,7 +9,7 @@ import importlib
 
 from ..state import STATE
 
-MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch", "backup", "cloudfront", "s3")
+MODULES = ("ec2", "route53", "rds", "elasticache", "autoscaling", "kms", "dynamodb", "cloudwatch", "backup", "cloudfront", "s3", "iam")
 _applied = False
 
 
