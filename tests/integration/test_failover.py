@@ -326,9 +326,12 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
         assert replica["ReadReplicaSourceDBInstanceIdentifier"] == home["DBInstanceArn"], region
     assert sorted(home["ReadReplicaDBInstanceIdentifiers"]) == sorted(
         aws("rds", r).describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceArn"] for r in ("us-west-2", "eu-west-1"))
-    # the old primary was kept (renamed), and no fence is left where the primary runs
+    # the old primary was kept (renamed) and fenced for good: its own parameter group holds read_only=1, so the
+    # promotion that lifted the fence in the region's group did not make it writable again; no fence is left where
+    # the primary runs
     names = [d["DBInstanceIdentifier"] for d in aws("rds", "us-east-1").describe_db_instances()["DBInstances"]]
-    assert any(n.startswith(f"{APP}-db-retired-") for n in names), names
+    retired = [n for n in names if n.startswith(f"{APP}-db-retired-")]
+    assert retired and all(fenced(aws("rds", "us-east-1"), n) for n in retired), names
     group = home["DBParameterGroups"][0]["DBParameterGroupName"]
     user = aws("rds", "us-east-1").describe_db_parameters(DBParameterGroupName=group, Source="user")["Parameters"]
     assert "read_only" not in {p["ParameterName"] for p in user}
