@@ -17,7 +17,7 @@ export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
 # tests to one): the slowest first (tests/conftest.py), then whoever is free.
 PYTEST_ARGS ?= -n 3 --maxschedchunk 1 --durations=15
 
-.PHONY: setup servers test pytest check unit sim-test integration sanity lint demo auto-demo sim-start sim-stop clean build ee-context benchmark
+.PHONY: setup servers test check unit sim-test integration sanity lint demo auto-demo sim-start sim-stop clean build ee-context benchmark
 
 setup: $(STAMP) $(COLLECTION_LINK) servers
 
@@ -36,13 +36,15 @@ $(COLLECTION_LINK):
 	@mkdir -p $(dir $(COLLECTION_LINK))
 	@ln -sfn ../../.. $(COLLECTION_LINK)
 
-# sanity, lint and the tests side by side: the tests leave a core idle a fifth of the time, which sanity and lint
-# (mostly one process each) fill. Output comes line by line; make fails if any of the three fails.
+# sanity and lint beside the tests: the tests leave a core idle a fifth of the time, which sanity and lint (mostly
+# one process each) fill. The tests print as they go; sanity's and lint's output follows them. Fails if any fails.
+STATIC_LOG := $(VENV)/static-checks.log
 test: setup
-	$(MAKE) --no-print-directory -j3 --output-sync=line sanity lint pytest
-
-pytest: setup
-	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests examples/app/tests
+	@$(MAKE) --no-print-directory -j2 --output-sync=target sanity lint > $(STATIC_LOG) 2>&1 & static=$$!; \
+	$(BIN)/pytest $(PYTEST_ARGS) tools/regionsim/tests tests examples/app/tests; tests=$$?; \
+	wait $$static; static=$$?; cat $(STATIC_LOG); \
+	echo "make test: pytest $$([ $$tests = 0 ] && echo passed || echo FAILED), sanity and lint $$([ $$static = 0 ] && echo passed || echo FAILED)"; \
+	[ $$tests = 0 ] && [ $$static = 0 ]
 
 # The quick loop: lint, sanity and the unit tests side by side, no simulator and no playbook run.
 check: setup

@@ -134,6 +134,8 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
     actor.wait_for(lambda: list((tmp_path / "reports").glob("failover-us-west-2-*.json")), "the failover's report")
     report = json.loads(sorted((tmp_path / "reports").glob("failover-us-west-2-*.json"))[-1].read_text())
     assert (report["outcome"], report["owner"], report["source"]) == ("succeeded", "eda-auto-failover", "us-east-1"), report
+    # the mode the plan settled on, not the rulebook's extra var mode=auto (extra vars outrank a task's vars)
+    assert report["mode"] == "unplanned", report["mode"]
     assert "ReadReplicaSourceDBInstanceIdentifier" not in aws("rds", "us-west-2").describe_db_instances(
         DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
     assert aws("ssm", "us-west-2").get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "us-west-2"
