@@ -14,7 +14,8 @@ import redis as redis_client
 # Debian keeps mariadbd in /usr/sbin, which a user's PATH may lack
 SEARCH_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 REPLICATION_USER, REPLICATION_PASSWORD = "regionsim_repl", "regionsim-repl"
-START_TIMEOUT = 30
+# a wait on the server answering, not a sleep: under full load (three test workers beside sanity) 30 s was too short once
+START_TIMEOUT = 120
 # small InnoDB files and relaxed flushing: a data folder of a few MB that starts in a fraction of a second
 MARIADB_OPTIONS = [
     "--innodb-buffer-pool-size=8M",
@@ -162,7 +163,7 @@ class MariaDB(Server):
 
     def admin(self):
         """root over the unix socket (not reachable through any proxy)."""
-        return pymysql.connect(unix_socket=self.socket, user="root", autocommit=True, connect_timeout=5, read_timeout=10)
+        return pymysql.connect(unix_socket=self.socket, user="root", autocommit=True, connect_timeout=10, read_timeout=60)
 
     def execute(self, *statements):
         with self.admin() as connection, connection.cursor(pymysql.cursors.DictCursor) as cursor:
