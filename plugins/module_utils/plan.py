@@ -12,7 +12,7 @@ ordered ``plan``; after the moves, ``verify_failover`` / ``verify_failback`` say
 """
 
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import rpo_verdict
-from ansible_collections.multiregion.dr.plugins.module_utils.rds import FENCE_PARAMETERS, is_custom_group
+from ansible_collections.multiregion.dr.plugins.module_utils.rds import unfenceable_reason
 from ansible_collections.multiregion.dr.plugins.module_utils.topology import writers_view
 
 MODES = ("auto", "planned", "unplanned")
@@ -159,9 +159,7 @@ def unfenceable_problems(topology, regions, why):
     for region in regions:
         database = _part(topology["regions"][region].get("database"))
         if database.get("fenceable") is False:
-            group = database.get("parameter_group")
-            cause = (f"fencing supports {', '.join(FENCE_PARAMETERS)}, not {database.get('engine')}" if is_custom_group(group) else
-                     f"its parameter group {group} is a default one, which AWS does not let change; attach a custom DB parameter group first")
+            cause = unfenceable_reason(database.get("engine"), database.get("parameter_group"))
             problems.append(f"the database {database.get('identifier')} in {region} ({why}) cannot be fenced: {cause}")
     return problems
 
@@ -430,9 +428,9 @@ def observed_in(app, target, groups=None, tables=None, buckets=None):
     tables (``tables``, one result per table, in the order of ``app['dynamodb_tables']``) and amazon.aws.s3_bucket_info
     (``buckets``; None when the application has no bucket): the ``observed`` of verify_failover."""
     observed = {}
-    group = next((g for g in groups or [] if g.get("auto_scaling_group_name") == f"{app['name']}-app"), None)
     if groups is not None:
-        instances = (group or {}).get("instances") or []
+        group = next((g for g in groups if g.get("auto_scaling_group_name") == f"{app['name']}-app"), {})
+        instances = group.get("instances") or []
         observed["in_service"] = sum(1 for i in instances if i.get("lifecycle_state") == "InService")
         observed["min_in_service"] = int(app.get("asg_min_size") or 0)
     if tables is not None:

@@ -74,6 +74,15 @@ def fence_target(instance):
     return (group,) + fence
 
 
+def unfenceable_reason(engine, group):
+    """Why an instance of this engine in this parameter group cannot be fenced, None when it can."""
+    if not is_custom_group(group):
+        return f"its parameter group {group} is a default one, which AWS does not let change; attach a custom DB parameter group first"
+    if engine_family(engine) is None:
+        return f"fencing supports {', '.join(FENCE_PARAMETERS)}, not {engine}"
+    return None
+
+
 def describe_fence(fence):
     """'read_only=1 in shop-mysql80' for a (group, parameter, value) fence."""
     group, name, value = fence
