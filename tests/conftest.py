@@ -10,6 +10,7 @@ from pathlib import Path
 
 import boto3
 import filelock
+from botocore.config import Config
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,9 +80,15 @@ def sim(simulator):
     simulator.reset()
 
 
+TEST_CLIENT_CONFIG = Config(retries={"mode": "standard", "total_max_attempts": 10})
+
+
 @pytest.fixture
 def aws(sim):
-    """aws("rds", "eu-west-1") -> a boto3 client on the simulator (the test's view of AWS state)."""
+    """aws("rds", "eu-west-1") -> a boto3 client on the simulator (the test's view of AWS state).
+
+    Ten attempts: a test that injects 30% throttling reads state through the same faults, and botocore's
+    default three attempts fail such a read about once in 40 (a CI run failed so)."""
 
     def make(service, region="us-east-1"):
         return boto3.client(
@@ -90,6 +97,7 @@ def aws(sim):
             endpoint_url=sim.endpoint,
             aws_access_key_id="testing",
             aws_secret_access_key="testing",
+            config=TEST_CLIENT_CONFIG,
         )
 
     return make

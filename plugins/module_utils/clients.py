@@ -26,7 +26,7 @@ THROTTLING_CODES = [
     "Throttling", "ThrottlingException", "RequestLimitExceeded", "RequestThrottled", "ThrottledException",
     "SlowDown", "ProvisionedThroughputExceededException", "TooManyRequestsException",
 ]
-RETRY_ATTEMPTS = 8
+RETRY_ATTEMPTS = 10  # as many as amazon.aws AWSRetry.jittered_backoff makes by default
 
 # Default retry decorator: throttling and transient 5xx, with jitter, bounded in time.
 RETRY = AWSRetry.jittered_backoff(retries=10, delay=1, max_delay=20, catch_extra_error_codes=THROTTLING_CODES)
@@ -137,7 +137,7 @@ def client(module, service, region, probe=False):
                         retries={"total_max_attempts": 1, "mode": "standard"})
         return _connect(module, service, region, config)
     # botocore's standard mode retries every throttling code with jittered backoff, on every call
-    # and paginator; 8 attempts make a 30% throttling rate harmless. AWSRetry (aws_retry=True)
+    # and paginator; 10 attempts make a 30% throttling rate harmless. AWSRetry (aws_retry=True)
     # stays available on top for codes botocore does not know.
     config = Config(connect_timeout=connect_timeout, read_timeout=60, retries={"total_max_attempts": RETRY_ATTEMPTS, "mode": "standard"})
     return RetryingBotoClientWrapper(_connect(module, service, region, config), RETRY)

@@ -220,6 +220,7 @@ def test_throttling_at_30_percent_still_promotes(sim, aws, module, pair):
     sim.fault("throttle", probability=1.0, service="rds", count=2)  # the first calls surely throttled
     result = module("rds_promote", args(mode="planned"))
     assert result["changed"] and not result.get("failed"), result
+    sim.clear_faults()
     assert any(e.get("fault") == "throttle" for e in sim.log())
     assert not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
 
