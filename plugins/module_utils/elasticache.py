@@ -44,6 +44,15 @@ def global_info(group):
     return info.get("GlobalReplicationGroupId") or None, info.get("GlobalReplicationGroupMemberRole") or None
 
 
+def group_endpoints(group):
+    """(primary endpoint address, reader endpoint address, port) of a replication group (DescribeReplicationGroups
+    entry, cluster mode disabled: one node group); None where unknown. A Global Datastore's secondary has its
+    primary endpoint too: the same address takes writes once the group is promoted."""
+    node_group = ((group or {}).get("NodeGroups") or [{}])[0]
+    primary = node_group.get("PrimaryEndpoint") or {}
+    return primary.get("Address"), (node_group.get("ReaderEndpoint") or {}).get("Address"), primary.get("Port")
+
+
 def group_role(group):
     """primary, secondary (of a Global Datastore) or standalone."""
     return MEMBER_ROLES.get(global_info(group)[1], "standalone")

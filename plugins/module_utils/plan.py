@@ -264,6 +264,14 @@ def failover_steps(topology, target, state, mode, app, window, regions):
     standby_capacity = {"do": bool(retired), "regions": retired, "desired_capacity": standby_size, "max_size": app["asg_max_size"],
                         "min_size": None if standby_size is None else min(app["asg_min_size"], standby_size)}
     standby_text = f"; {name}-app back to standby capacity {standby_size} in {', '.join(retired)}" if retired else ""
+    # The endpoints the configuration names beside the promotion's write endpoint, from the topology read before
+    # the moves: an RDS instance keeps its address through a promotion, a Global Datastore secondary its primary
+    # endpoint (writable once promoted).
+    reachable = topology.get("reachable_regions", [])
+    endpoints = {
+        "read": {r: [a for a in [_part(topology["regions"][r].get("database")).get("endpoint")] if a] for r in reachable},
+        "cache": _part(topology["regions"][target].get("cache")).get("primary_endpoint"),
+    }
     fence = (f"read_only=1 on the database in {', '.join(state['fence'])} (it takes writes beside {target}), before anything moves"
              if state["fence"] else "no other database takes writes")
     if state["fencing_owed"]:
@@ -281,7 +289,7 @@ def failover_steps(topology, target, state, mode, app, window, regions):
         _step("3", "dns", f"dns: {dns}; cdn: {cdn_text}", cdn=cdn_step, standby=standby),
         _step("4", "config", f"config: SSM /{name}/config/ active_region={target} and the new write endpoints in "
               f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}{standby_text}",
-              regions=topology.get("reachable_regions", []), standby_capacity=standby_capacity),
+              regions=reachable, standby_capacity=standby_capacity, endpoints=endpoints),
         _step("5", "verify", f"verify through AWS, release the lock (starts the {_number(app['cooldown_seconds'])} s cool-down), "
               f"notify {name}-dr-alerts, write the report"),
     ]

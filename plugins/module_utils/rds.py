@@ -174,6 +174,8 @@ def rds_instance_role(instance):
         "arn": instance.get("DBInstanceArn"),
         "engine": instance.get("Engine"),
         "status": instance.get("DBInstanceStatus"),
+        # stays the same through a promotion: the configuration step writes it without reading it again
+        "endpoint": (instance.get("Endpoint") or {}).get("Address"),
         "writable": role in WRITABLE_ROLES,
         # False: a fence cannot be set (a default.* parameter group, which AWS does not let change, or an engine without one)
         "parameter_group": parameter_group(instance),

@@ -20,7 +20,7 @@ except ImportError:
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch, client, error_code, error_text, is_unreachable, throttle_retry
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, cdn_view, find_distribution
-from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import cache_member_roles, global_info, group_role
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import cache_member_roles, global_info, group_endpoints, group_role
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import aurora_member_roles, describe_fence, fence_in_place, rds_instance_role
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import (
     ZoneError,
@@ -219,6 +219,7 @@ def _probe_cache(region, elasticache, cache):
         "replication_group_id": group_id,
         "status": group.get("Status"),
         "global_replication_group_id": global_info(group)[0],
+        "primary_endpoint": group_endpoints(group)[0],
     }
     if view is not None:
         result["member_status"] = view[region].get("member_status")

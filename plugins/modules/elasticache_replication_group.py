@@ -300,6 +300,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import chec
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import on_error
+from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import group_endpoints
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_info
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import global_members
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import member_in
@@ -767,17 +768,16 @@ class ReplicationGroup:
 
     def result(self, before, after, group):
         group = group or {}
-        node_group = (group.get("NodeGroups") or [{}])[0]
-        primary = node_group.get("PrimaryEndpoint") or {}
+        primary_endpoint, reader_endpoint, port = group_endpoints(group)
         state = after or {}
         result = dict(
             changed=self.changed,
             replication_group_id=self.rg_id,
             exists=bool(after),
             status=group.get("Status") if group else ("creating" if after else None),
-            primary_endpoint=primary.get("Address"),
-            reader_endpoint=(node_group.get("ReaderEndpoint") or {}).get("Address"),
-            port=primary.get("Port"),
+            primary_endpoint=primary_endpoint,
+            reader_endpoint=reader_endpoint,
+            port=port,
             member_clusters=group.get("MemberClusters", []),
             global_replication_group_id=state.get("global_replication_group_id"),
             global_role=state.get("global_role"),

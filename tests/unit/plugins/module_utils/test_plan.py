@@ -30,10 +30,10 @@ def topology(primary="us-east-1", down=(), cache_primary=None, dns=None, cdn_pri
         reachable = region not in down
         if region in writers:
             database = {"role": "primary", "identifier": "shop-db", "status": "available", "writable": True, "source": None,
-                        "source_region": None}
+                        "source_region": None, "endpoint": f"shop-db.{region}.rds"}
         else:
             database = {"role": "replica", "identifier": "shop-db", "status": "available", "writable": False,
-                        "source": ARN.format(follows), "source_region": follows}
+                        "source": ARN.format(follows), "source_region": follows, "endpoint": f"shop-db.{region}.rds"}
         if not reachable:
             database = {"role": "unknown", "writable": False, "error": "unreachable"}
         regions[region] = {
@@ -41,7 +41,8 @@ def topology(primary="us-east-1", down=(), cache_primary=None, dns=None, cdn_pri
             "health_check": {"id": f"hc-{region}", "status": "healthy" if reachable else "unhealthy"}, "healthy": reachable,
             "database": database,
             "cache": {"role": "primary" if region == cache_primary else "secondary", "replication_group_id": "shop-redis",
-                      "global_replication_group_id": "ldgnf-shop", "status": "available"} if reachable else {"role": "unknown"},
+                      "global_replication_group_id": "ldgnf-shop", "status": "available",
+                      "primary_endpoint": f"master.shop-redis.{region}.cache"} if reachable else {"role": "unknown"},
             "dns": {"records": [region], "receives_traffic": region == dns and reachable},
         }
     others = [r for r in REGIONS if r != cdn_primary]
@@ -295,6 +296,17 @@ def test_the_other_reachable_regions_go_back_to_standby_capacity_in_active_passi
     assert [s for s in unplanned["plan"] if s["step"] == "config"][0]["standby_capacity"]["regions"] == ["us-west-2"]
     # active-active strategies (no standby capacity given): every region keeps its capacity
     assert not [s for s in failover(topology())["plan"] if s["step"] == "config"][0]["standby_capacity"]["do"]
+
+
+def test_the_configuration_names_the_endpoints_read_before_the_moves():
+    config = failover(topology(down=("us-east-1",)), allow_data_loss=True)["steps"]["config"]
+    # each reachable region's own instance for reads, the target's cache primary endpoint (writable once promoted)
+    assert config["endpoints"] == {"read": {"us-west-2": ["shop-db.us-west-2.rds"], "eu-west-1": ["shop-db.eu-west-1.rds"]},
+                                   "cache": "master.shop-redis.eu-west-1.cache"}
+    # no database instance in a region (Aurora, or none yet): no read endpoint there
+    topo = topology()
+    del topo["regions"]["us-west-2"]["database"]["endpoint"]
+    assert failover(topo)["steps"]["config"]["endpoints"]["read"]["us-west-2"] == []
 
 
 def test_what_to_read_before_the_rpo_check():
