@@ -232,8 +232,33 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     assert playbook("playbooks/status.yml", inventory=INVENTORY, check=True).rc == 0
 
 
-@pytest.mark.slow(80)
+def cache_roles(aws):
+    datastore = aws("elasticache").describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]
+    return {m["ReplicationGroupRegion"]: m["Role"] for m in datastore["Members"]}
+
+
+@pytest.mark.slow(100)
 def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws, tmp_path):
+    since = time.time()
+
+    # the replica never catches up: the promotion gives up, lifts its fence, and the cache that moved beside it
+    # goes back, so the source is again the one writer of both; the report says so, the lock stays
+    sim.lag(600, region="us-west-2", service="rds")
+    given_up = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="us-west-2", failover_step_timeout=3), inventory=INVENTORY)
+    assert given_up.rc != 0
+    assert any("ReplicaLag of shop-db to reach 0 after fencing" in msg and "takes writes again" in msg for msg in given_up.failures()), \
+        given_up.failures()
+    assert not fenced(aws("rds", "us-east-1"), f"{APP}-db")
+    assert cache_roles(aws) == {"us-east-1": "PRIMARY", "us-west-2": "SECONDARY", "eu-west-1": "SECONDARY"}
+    assert len([e for e in sim.log(since) if e["action"] == "FailoverGlobalReplicationGroup"]) == 2  # there and back
+    data = report(tmp_path, "us-west-2")
+    back = next(step for step in data["timeline"] if step["step"] == "cache_back")
+    assert back["result"].startswith("changed: cache primary back in us-east-1"), back
+    assert data["outcome"] == "failed" and lock_record(aws) != []
+    assert [e for e in sim.log(since) if e["action"] == "PromoteReadReplica"] == []
+    sim.lag(0, region="us-west-2", service="rds")
+    for old in (tmp_path / "reports").glob("*.json"):
+        old.unlink()
     since = time.time()
 
     # a step fails (SSM in eu-west-1 refuses writes): the team is told, the report names the step, the lock stays
