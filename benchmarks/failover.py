@@ -90,7 +90,17 @@ SEQUENTIAL_PLAYBOOK = """
         desired_capacity: "{{ asg_desired_capacity }}"
         health_check_type: ELB
         health_check_period: 300
-        wait_for_instances: true
+        wait_for_instances: false
+
+    - name: Wait for the primary capacity InService (as failover.yml waits)
+      amazon.aws.autoscaling_group_info:
+        name: "^{{ app_name }}-app$"
+      register: capacity
+      until: >-
+        capacity.results | map(attribute='instances') | flatten
+        | selectattr('lifecycle_state', 'eq', 'InService') | list | length >= asg_desired_capacity | int
+      retries: 600
+      delay: "{{ poll_interval }}"
 
     - name: Capacity done
       ansible.builtin.set_fact: {t_capacity: "{{ now().timestamp() }}"}

@@ -219,7 +219,8 @@ regions:
           cluster's view of the member is in C(global_view).
       type: dict
       sample: {"role": "replica", "identifier": "orders", "status": "available", "writable": false,
-               "endpoint": "orders.abcdefghijkl.us-west-2.rds.amazonaws.com", "source": "arn:aws:rds:us-east-1:123456789012:db:orders", "source_region": "us-east-1",
+               "endpoint": "orders.abcdefghijkl.us-west-2.rds.amazonaws.com",
+               "source": "arn:aws:rds:us-east-1:123456789012:db:orders", "source_region": "us-east-1",
                "replicas": [], "replica_regions": [],
                "replication": [{"status_type": "read replication", "normal": true, "status": "replicating", "message": null}]}
     cache:

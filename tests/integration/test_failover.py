@@ -292,6 +292,20 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert capacities(aws) == standby_everywhere_but("us-west-2"), "the old primary's region is not back to standby capacity"
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
+    # a failback whose rebuild fails (RDS in us-east-1 refuses to retire the old primary) is reported as a failover's
+    # failure is: the team is told, the report names the step, the lock stays, and nothing moves after it
+    since = time.time()
+    sim.fault("error", region="us-east-1", service="rds", action="ModifyDBInstance", code="InvalidParameterCombination")
+    failback = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, ignore_cooldown=True), inventory=INVENTORY)
+    assert failback.rc != 0
+    assert any('failback to us-east-1 failed at step "' in msg and "rerun the same command" in msg for msg in failback.failures()), \
+        failback.failures()
+    data = json.loads(sorted((tmp_path / "reports").glob("failback-us-east-1-*.json"))[-1].read_text())
+    assert data["outcome"] == "failed" and data["failure"]["host"] == "us-east-1", data["failure"]
+    assert [e["region"] for e in sim.log(since) if e["action"] == "Publish"] == ["us-east-1"]
+    assert lock_record(aws) != []
+    assert [e for e in sim.log(since) if e["action"] in ("PromoteReadReplica", "CreateDBInstanceReadReplica")] == []
+
 
 @pytest.mark.slow(70)
 def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim, aws, tmp_path, ansible_environment):
