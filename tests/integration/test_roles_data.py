@@ -87,6 +87,7 @@ def check_s3(aws, keys):
         assert [(t["StorageClass"], t["Days"]) for t in lifecycle["Transitions"]] == [
             ("STANDARD_IA", 30), ("GLACIER", 90), ("DEEP_ARCHIVE", 365)
         ]
+        assert lifecycle["NoncurrentVersionExpiration"] == {"NoncurrentDays": 90}
     config = aws("s3", HOME).get_bucket_replication(Bucket=bucket(HOME))["ReplicationConfiguration"]
     assert config["Role"].endswith(f":role/{NAME}-s3-replication")
     destinations = {r["Destination"]["Bucket"]: r for r in config["Rules"]}
