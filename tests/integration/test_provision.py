@@ -43,8 +43,12 @@ def check_region(aws, region):
         tier = {t["Key"]: t["Value"] for t in subnet.get("Tags", [])}.get("Tier")
         tiers.setdefault(tier, []).append(subnet)
     assert set(tiers) == {"public", "private"}
+    # the first two zones by zone ID (the same physical zones in every account) that offer the instance type
+    offered = {o["Location"] for o in ec2.describe_instance_type_offerings(
+        LocationType="availability-zone-id", Filters=[{"Name": "instance-type", "Values": ["t3.medium"]}])["InstanceTypeOfferings"]}
+    first_two = sorted(z["ZoneId"] for z in ec2.describe_availability_zones()["AvailabilityZones"] if z["ZoneId"] in offered)[:2]
     for tier, members in tiers.items():
-        assert len({s["AvailabilityZone"] for s in members}) >= 2, tier
+        assert sorted(s["AvailabilityZoneId"] for s in members) == first_two, tier
     assert all(s["MapPublicIpOnLaunch"] for s in tiers["public"])
     assert not any(s["MapPublicIpOnLaunch"] for s in tiers["private"])
 
