@@ -65,8 +65,14 @@ def test_bad_app_name_fails_before_any_change(playbook, aws):
 
 def test_a_real_aws_inventory_is_refused_what_aws_would_refuse_later(playbook):
     """preflight_real_aws (an inventory without aws_endpoint_url) adds checks the simulator does not need."""
+    certificate = "arn:aws:acm:us-east-1:123456789012:certificate/0f1e2d3c"
     real = {"preflight_real_aws": True}
     run = playbook(PLAY, inventory="inventories/local", extravars=real)
+    messages = " | ".join(run.failures())
+    # no certificate: plain HTTP in every region
+    assert run.rc != 0 and all(f"asg_certificate_arn is empty in {region}: its ALB would listen on HTTP :80 only" in messages
+                               for region in ("us-east-1", "us-west-2", "eu-west-1")), messages
+    run = playbook(PLAY, inventory="inventories/local", extravars={**real, "asg_certificate_arn": certificate})
     messages = " | ".join(run.failures())
     assert run.rc != 0
     # no cdn_origin_domain_names: CloudFront's https-only origins would answer 502
@@ -78,9 +84,15 @@ def test_a_real_aws_inventory_is_refused_what_aws_would_refuse_later(playbook):
     run = playbook(PLAY, inventory="inventories/local", extravars=bad)
     messages = " | ".join(run.failures())
     assert run.rc != 0
-    assert "checks HTTPS in us-west-2, but asg_certificate_arn is empty there" in messages, messages
+    assert "asg_certificate_arn is empty in us-west-2: its ALB would listen on HTTP :80 only" in messages, messages
+    assert "dns_health_check_type=HTTPS checks HTTPS there: the health check fails and every failover is refused" in messages, messages
 
-    fine = {**real, "cdn_origin_domain_names": origins}
+    # HTTP health checks do not make plain HTTP acceptable: the certificate is required all the same
+    run = playbook(PLAY, inventory="inventories/local", extravars={**bad, "dns_health_check_type": "HTTP", "s3_bucket_prefix": "shop-dr-data"})
+    messages = " | ".join(run.failures())
+    assert run.rc != 0 and "asg_certificate_arn is empty in eu-west-1" in messages and "every failover is refused" not in messages, messages
+
+    fine = {**real, "cdn_origin_domain_names": origins, "asg_certificate_arn": certificate}
     run = playbook(PLAY, inventory="inventories/local", extravars={**fine, "s3_bucket_prefix": "shop-data"})
     assert run.rc != 0 and "s3_bucket_prefix=shop-data is almost surely taken" in " | ".join(run.failures())
     run = playbook(PLAY, inventory="inventories/local", extravars=fine)
