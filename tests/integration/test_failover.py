@@ -292,11 +292,12 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert capacities(aws) == standby_everywhere_but("us-west-2"), "the old primary's region is not back to standby capacity"
     assert len([e for e in sim.log(since) if e["action"] == "PromoteReadReplica"]) == 1
 
-    # a failback whose rebuild fails (RDS in us-east-1 refuses to retire the old primary) is reported as a failover's
+    # a failback whose rebuild fails (RDS in us-east-1 refuses to delete the old primary) is reported as a failover's
     # failure is: the team is told, the report names the step, the lock stays, and nothing moves after it
     since = time.time()
-    sim.fault("error", region="us-east-1", service="rds", action="ModifyDBInstance", code="InvalidParameterCombination")
-    failback = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, ignore_cooldown=True), inventory=INVENTORY)
+    sim.fault("error", region="us-east-1", service="rds", action="DeleteDBInstance", code="StorageQuotaExceeded")
+    failback = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, ignore_cooldown=True, keep_old_instances=False),
+                        inventory=INVENTORY)
     assert failback.rc != 0
     assert any('failback to us-east-1 failed at step "' in msg and "rerun the same command" in msg for msg in failback.failures()), \
         failback.failures()
@@ -305,6 +306,10 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert [e["region"] for e in sim.log(since) if e["action"] == "Publish"] == ["us-east-1"]
     assert lock_record(aws) != []
     assert [e for e in sim.log(since) if e["action"] in ("PromoteReadReplica", "CreateDBInstanceReadReplica")] == []
+    # keep_old_instances=false confirms the deletion: the rds role's deletion protection was lifted for it (and the
+    # failure is the simulated one, not "Cannot delete protected DB Instance")
+    assert any("StorageQuotaExceeded" in msg for msg in failback.failures()), failback.failures()
+    assert aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DeletionProtection"] is False
 
 
 @pytest.mark.slow(70)
