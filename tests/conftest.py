@@ -261,9 +261,9 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
     path = shared_dir / f"{PROVISIONED}.pickle"
     # For a quick loop on one test: a snapshot kept from an earlier session (it must match the playbooks).
     kept = os.environ.get("DR_TEST_PROVISIONED_SNAPSHOT")
-    if kept and not path.exists():
-        path.write_bytes(Path(kept).read_bytes())
     with provisioned_lock:
+        if kept and not path.exists():  # under the lock: another worker must not load a half-written copy
+            path.write_bytes(Path(kept).read_bytes())
         if PROVISIONED in sim.snapshots():
             sim.load_snapshot(PROVISIONED)
         elif path.exists():

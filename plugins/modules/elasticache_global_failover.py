@@ -24,6 +24,9 @@ description:
     (C(primary-only) when the last secondary was disassociated).
     If a previous run timed out while the Global Datastore was still C(modifying), a rerun waits for that
     operation to finish and then carries on.
+  - With O(wait=false) the module starts the change and returns; while an operation is under way it starts nothing
+    and changes nothing. The same call with O(wait=true) then waits for it (and makes the change if still needed):
+    this is how the failover runs its long steps side by side.
 options:
   global_replication_group_id:
     description:
@@ -343,7 +346,12 @@ class GlobalFailover:
                       data_loss_window_seconds=self.window)
 
     def run(self):
-        group = self.settle(self.describe())
+        group = self.describe()
+        if group.get("Status") not in SETTLED and not self.params["wait"] and not self.module.check_mode:
+            # wait=false starts an operation; one under way (an earlier run's) is left to the next run with wait=true
+            members = roles(global_members(group))
+            return self.result(False, group, members, members, {}, self.params["replication_group_id"])
+        group = self.settle(group)
         members = global_members(group)
         before = roles(members)
         target = member_in(members, self.region)
