@@ -25,7 +25,7 @@ description:
     If a previous run timed out while the Global Datastore was still C(modifying), a rerun waits for that
     operation to finish and then carries on.
   - With O(wait=false) the module starts the change and returns; while an operation is under way it starts nothing
-    and changes nothing. The same call with O(wait=true) then waits for it (and makes the change if still needed):
+    and changes nothing. The same call with O(wait=true) then waits for it, and makes the change if still needed;
     this is how the failover runs its long steps side by side.
 options:
   global_replication_group_id:
