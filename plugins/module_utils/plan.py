@@ -239,7 +239,8 @@ def failover_steps(topology, target, state, mode, app, window, regions):
 
     cdn = topology.get("cdn")
     cdn_step = {"do": False, "primary_origin": None, "secondary_origin": None}
-    standby = {"do": False, "record_name": None}
+    # the standby name moves in the DNS step's change batch (route53_switch's also), with the name
+    standby = {"do": False, "record_name": None, "also": []}
     if cdn is None:
         cdn_text = "none"
     elif state["cdn_done"]:
@@ -252,8 +253,10 @@ def failover_steps(topology, target, state, mode, app, window, regions):
                     "secondary_origin": cdn.get("primary_origin") if cdn.get("secondary_region") == target else cdn.get("secondary_origin")}
         cdn_text = f"primary origin {cdn['region_origins'][target]} (deployed by CloudFront in the background)"
         if cdn.get("secondary_routing"):
-            standby = {"do": True, "record_name": cdn.get("secondary_domain_name")}
-            cdn_text += f", standby name {cdn.get('secondary_domain_name')} weight 0 on {target}, 100 on {', '.join(others)}"
+            standby = {"do": True, "record_name": cdn.get("secondary_domain_name"), "also": [
+                {"record_name": cdn.get("secondary_domain_name"), "routing": "weighted", "target_weight": 0, "other_weight": 100}]}
+            cdn_text += (f", standby name {cdn.get('secondary_domain_name')} weight 0 on {target}, 100 on {', '.join(others)} "
+                         "(in the DNS change batch)")
 
     unreachable = topology.get("unreachable_regions") or []
     left = f" (unreachable, left to the failback: {', '.join(unreachable)})" if unreachable else ""

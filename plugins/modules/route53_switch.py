@@ -29,6 +29,8 @@ description:
     (3) the one region named in the alias target DNS name, the record values or the set identifier (an ELB name such as
     C(dualstack.web-1.eu-west-1.elb.amazonaws.com), a set identifier such as C(web-us-east-1)); none when they name several.
     Two record sets mapping to one region is an error. M(multiregion.dr.topology_info) maps records by the same rules.
+  - With O(also), more names of the same hosted zone switch in the same change batch, so every name moves at once
+    or none does, and the module waits once for that one change.
   - Route 53 is a global service; the module contacts no regional endpoint, so it works during any regional outage.
 options:
   hosted_zone:
@@ -87,6 +89,51 @@ options:
       - An explicit map of region name to C(SetIdentifier) for failover and weighted records. When given, it is the only
         rule used to map record sets to regions.
     type: dict
+  also:
+    description:
+      - More names of the same O(hosted_zone) to switch to O(target_region) in the same change batch, each with its own
+        options (they default as the module's options do, not to the values given for O(record_name)).
+      - A failover that moves a name and the standby name behind a CDN origin group uses it - one atomic change and one
+        wait instead of two.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      record_name:
+        description:
+          - The record name, as O(record_name).
+        type: str
+        required: true
+      record_type:
+        description:
+          - The record type.
+        type: str
+        choices: [A, AAAA, CNAME]
+        default: A
+      routing:
+        description:
+          - The routing policy, as O(routing).
+        type: str
+        choices: [auto, failover, weighted, simple]
+        default: auto
+      targets:
+        description:
+          - For simple routing, as O(targets).
+        type: dict
+      target_weight:
+        description:
+          - For weighted routing, as O(target_weight).
+        type: int
+        default: 100
+      other_weight:
+        description:
+          - For weighted routing, as O(other_weight).
+        type: int
+        default: 0
+      set_identifiers:
+        description:
+          - As O(set_identifiers).
+        type: dict
 author:
   - multiregion.dr developers (@multiregion)
 extends_documentation_fragment:
@@ -130,6 +177,18 @@ EXAMPLES = r"""
         dns_name: web-2.us-west-2.elb.amazonaws.com
         hosted_zone_id: Z1H1FL5HABSF5
         evaluate_target_health: true
+
+- name: Move the name and the CDN's standby name (every region but the target) in one change batch
+  multiregion.dr.route53_switch:
+    hosted_zone: example.com
+    record_name: app
+    routing: weighted
+    target_region: eu-west-1
+    also:
+      - record_name: app-standby
+        routing: weighted
+        target_weight: 0
+        other_weight: 100
 """
 
 RETURN = r"""
@@ -153,7 +212,9 @@ routing:
   type: str
   sample: failover
 change_batch:
-  description: The changes sent, or in check mode the changes that would be sent; empty when nothing is to do.
+  description:
+    - The changes sent, or in check mode the changes that would be sent; empty when nothing is to do.
+    - With O(also), the changes of every name, in one batch.
   returned: always
   type: list
   elements: dict
@@ -189,6 +250,14 @@ after:
   description: The record sets after the run (or, in check mode, as they would be), in the same form as RV(before).
   returned: always
   type: dict
+also:
+  description: For each name of O(also), in order, what RV(record_name), RV(routing), RV(before) and RV(after) say of the main name.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"record_name": "app-standby.example.com.", "routing": "weighted", "changed": true,
+            "before": {"us-east-1": {"region": "us-east-1", "weight": 0, "target": "203.0.113.1"}},
+            "after": {"us-east-1": {"region": "us-east-1", "weight": 100, "target": "203.0.113.1"}}}]
 seconds:
   description: Seconds the module took, waits included.
   returned: always
@@ -423,37 +492,50 @@ class Switch:
         names = sorted({f"{r['Name']} {r['Type']}" for r in page["ResourceRecordSets"] if r["Type"] not in ("NS", "SOA")})
         return ", ".join(names) + (" ..." if page.get("IsTruncated") else "") if names else "no records but NS and SOA"
 
-    def plan(self, records, routing, name, rtype):
-        p = self.params
-        args = (records, p["target_region"], p["set_identifiers"], self.regions, name, rtype)
+    def plan(self, spec, records, routing, name, rtype):
+        target_region, set_identifiers = self.params["target_region"], spec["set_identifiers"]
+        args = (records, target_region, set_identifiers, self.regions, name, rtype)
         if routing == "failover":
             return plan_failover(*args)
         if routing == "weighted":
-            return plan_weighted(*args, target_weight=p["target_weight"], other_weight=p["other_weight"])
-        return plan_simple(records, p["target_region"], p["targets"], name, rtype)
+            return plan_weighted(*args, target_weight=spec["target_weight"], other_weight=spec["other_weight"])
+        return plan_simple(records, target_region, spec["targets"], name, rtype)
 
-    def routing(self, records, name, rtype, zone_id):
-        p = self.params
+    def routing(self, spec, records, name, rtype, zone_id):
+        wanted, targets, target_region = spec["routing"], spec["targets"], self.params["target_region"]
         found = routing_of(records) if records else None
         if found is None:
-            if p["routing"] in ("auto", SIMPLE) and p["targets"]:
+            if wanted in ("auto", SIMPLE) and targets:
                 found = SIMPLE
             else:
                 self.fail(f"record {name} {rtype} does not exist in hosted zone {zone_id}; it has: {self.names_in(zone_id)}"
-                          + ("" if p["routing"] in ("failover", "weighted") else ". Give targets to create a simple record"))
+                          + ("" if wanted in ("failover", "weighted") else ". Give targets to create a simple record"))
         if found.startswith("unsupported"):
             self.fail(f"record {name} {rtype} uses routing {found}; route53_switch handles failover, weighted and simple")
-        if p["routing"] != "auto" and p["routing"] != found:
-            self.fail(f"routing={p['routing']} does not match the records of {name} {rtype}: they use {found} routing "
-                      f"({describe_sets(records, p['set_identifiers'], self.regions)})")
+        if wanted != "auto" and wanted != found:
+            self.fail(f"routing={wanted} does not match the records of {name} {rtype}: they use {found} routing "
+                      f"({describe_sets(records, spec['set_identifiers'], self.regions)})")
         if found == SIMPLE:
-            if not p["targets"]:
+            if not targets:
                 self.fail(f"record {name} {rtype} uses simple routing: give targets (region -> alias target or value) to switch it")
-            if p["target_region"] not in p["targets"]:
-                self.fail(f"targets has no entry for target_region={p['target_region']}; it has: {', '.join(sorted(p['targets']))}")
-        elif p["targets"]:
+            if target_region not in targets:
+                self.fail(f"targets has no entry for target_region={target_region}; it has: {', '.join(sorted(targets))}")
+        elif targets:
             self.fail(f"targets is for simple routing only; the records of {name} {rtype} use {found} routing")
         return found
+
+    def name_plan(self, spec, zone):
+        """One name's reading and changes: {record_name, record_type, routing, records, changes, view}."""
+        zone_id = zone["Id"].rsplit("/", 1)[-1]
+        name, rtype = absolute_name(spec["record_name"], zone["Name"]), spec["record_type"]
+        records = self.records(zone_id, name, rtype)
+        routing = self.routing(spec, records, name, rtype, zone_id)
+        try:
+            changes = self.plan(spec, records, routing, name, rtype)
+        except PlanError as e:
+            self.fail(str(e))
+        return dict(record_name=name, record_type=rtype, routing=routing, records=records, changes=changes,
+                    view=(spec["set_identifiers"], self.regions))
 
     def wait_insync(self, change_id):
         return wait_or_fail(
@@ -466,27 +548,25 @@ class Switch:
         p = self.params
         zone = self.find_zone()
         zone_id = zone["Id"].rsplit("/", 1)[-1]
-        name, rtype = absolute_name(p["record_name"], zone["Name"]), p["record_type"]
-        records = self.records(zone_id, name, rtype)
-        routing = self.routing(records, name, rtype, zone_id)
-        try:
-            changes = self.plan(records, routing, name, rtype)
-        except PlanError as e:
-            self.fail(str(e))
-        view = (p["set_identifiers"], self.regions)
+        names = [self.name_plan(spec, zone) for spec in [name_spec(p)] + p["also"]]
+        changes = [change for n in names for change in n["changes"]]
+        for n in names:
+            n["before"] = summary(n["records"], *n["view"])
+            n["after"] = summary(apply_changes(n["records"], n["changes"]), *n["view"])
+        main = names[0]
         result = dict(
-            changed=bool(changes), hosted_zone_id=zone_id, record_name=name, routing=routing, change_batch=changes,
+            changed=bool(changes), hosted_zone_id=zone_id, record_name=main["record_name"], routing=main["routing"], change_batch=changes,
             change_id=None, change_status=None, seconds_to_insync=None, statuses=self.statuses,
-            before=summary(records, *view), after=summary(apply_changes(records, changes), *view),
         )
+        label = ", ".join(f"{n['record_name']} {n['record_type']}" for n in names)
         if changes and not self.module.check_mode:
-            comment = f"multiregion.dr.route53_switch: {name} {rtype} to {p['target_region']}"
+            comment = f"multiregion.dr.route53_switch: {label} to {p['target_region']}"
             try:
                 info = self.r53.change_resource_record_sets(
-                    HostedZoneId=zone_id, ChangeBatch={"Comment": comment, "Changes": changes}
+                    HostedZoneId=zone_id, ChangeBatch={"Comment": comment[:256], "Changes": changes}
                 )["ChangeInfo"]
             except AWS_ERRORS as e:
-                self.module.fail_json_aws(e, msg=f"The change batch for {name} {rtype} was rejected; nothing was changed", change_batch=changes)
+                self.module.fail_json_aws(e, msg=f"The change batch for {label} was rejected; nothing was changed", change_batch=changes)
             sent = Stopwatch()
             self.statuses.append(info["Status"])
             if p["wait"] and info["Status"] != "INSYNC":
@@ -494,25 +574,65 @@ class Switch:
             result.update(change_id=info["Id"], change_status=info["Status"])
             if info["Status"] == "INSYNC":
                 result["seconds_to_insync"] = sent.seconds
-            result["after"] = summary(self.records(zone_id, name, rtype), *view)
+            for n in names:
+                n["after"] = summary(self.records(zone_id, n["record_name"], n["record_type"]), *n["view"])
+        result.update(before=main["before"], after=main["after"])
+        result["also"] = [dict(record_name=n["record_name"], routing=n["routing"], changed=bool(n["changes"]), before=n["before"], after=n["after"])
+                          for n in names[1:]]
         if self.module._diff:
-            result["diff"] = {"before": result["before"], "after": result["after"]}
+            if p["also"]:
+                result["diff"] = {side: {n["record_name"]: n[side] for n in names} for side in ("before", "after")}
+            else:
+                result["diff"] = {"before": result["before"], "after": result["after"]}
         result["seconds"] = self.stopwatch.seconds
         return result
+
+
+def name_spec(params):
+    """The options of the main name, in the form of an element of also."""
+    return {option: params[option] for option in NAME_ARGUMENT_SPEC}
+
+
+def check_name(spec, target_region, regions, where=""):
+    """An error text for a name's bad options, or None. where names the element of also (empty for the main name)."""
+    for region in spec["set_identifiers"] or {}:
+        if region not in regions:
+            return f"{where}set_identifiers has a key {region!r} that is not an AWS region"
+    if spec["set_identifiers"] and target_region not in spec["set_identifiers"]:
+        return (f"{where}set_identifiers has no entry for target_region={target_region}; "
+                f"it has: {', '.join(sorted(spec['set_identifiers']))}")
+    if spec["targets"] is not None:
+        error = check_targets(spec["targets"], regions)
+        if error:
+            return where + error
+    for option in ("target_weight", "other_weight"):
+        if not 0 <= spec[option] <= 255:
+            return f"{where}{option}={spec[option]} must be a Route 53 weight, 0 to 255"
+    if spec["target_weight"] == spec["other_weight"]:
+        return (f"{where}target_weight and other_weight are both {spec['target_weight']}: "
+                "the switch would send no traffic anywhere in particular")
+    return None
+
+
+# The options of one name: the module's own, and each element of also.
+NAME_ARGUMENT_SPEC = dict(
+    record_name=dict(type="str", required=True),
+    record_type=dict(type="str", choices=["A", "AAAA", "CNAME"], default="A"),
+    routing=dict(type="str", choices=["auto", "failover", "weighted", "simple"], default="auto"),
+    targets=dict(type="dict"),
+    target_weight=dict(type="int", default=100),
+    other_weight=dict(type="int", default=0),
+    set_identifiers=dict(type="dict"),
+)
 
 
 def main():
     argument_spec = dict(
         hosted_zone=dict(type="str", required=True),
         private_zone=dict(type="bool", default=False),
-        record_name=dict(type="str", required=True),
-        record_type=dict(type="str", choices=["A", "AAAA", "CNAME"], default="A"),
         target_region=dict(type="str", required=True),
-        routing=dict(type="str", choices=["auto", "failover", "weighted", "simple"], default="auto"),
-        targets=dict(type="dict"),
-        target_weight=dict(type="int", default=100),
-        other_weight=dict(type="int", default=0),
-        set_identifiers=dict(type="dict"),
+        also=dict(type="list", elements="dict", default=[], options=NAME_ARGUMENT_SPEC),
+        **NAME_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
@@ -521,20 +641,13 @@ def main():
     # Every input is checked before the first API call.
     regions = known_regions()
     check_region(module, params["target_region"], "target_region")
-    for region in params["set_identifiers"] or {}:
-        check_region(module, region, "a set_identifiers key")
-    if params["set_identifiers"] and params["target_region"] not in params["set_identifiers"]:
-        module.fail_json(msg=f"set_identifiers has no entry for target_region={params['target_region']}; "
-                             f"it has: {', '.join(sorted(params['set_identifiers']))}")
-    if params["targets"] is not None:
-        error = check_targets(params["targets"], regions)
+    for i, spec in enumerate([name_spec(params)] + params["also"]):
+        error = check_name(spec, params["target_region"], regions, f"also[{i - 1}]." if i else "")
         if error:
             module.fail_json(msg=error)
-    for option in ("target_weight", "other_weight"):
-        if not 0 <= params[option] <= 255:
-            module.fail_json(msg=f"{option}={params[option]} must be a Route 53 weight, 0 to 255")
-    if params["target_weight"] == params["other_weight"]:
-        module.fail_json(msg=f"target_weight and other_weight are both {params['target_weight']}: the switch would send no traffic anywhere in particular")
+    seen = [(s["record_name"].rstrip(".").lower(), s["record_type"]) for s in [name_spec(params)] + params["also"]]
+    if len(set(seen)) < len(seen):
+        module.fail_json(msg=f"also names a record twice (or the record_name itself): {', '.join(f'{n} {t}' for n, t in seen)}")
     check_non_negative(module, "wait_timeout", params["wait_timeout"])
     if params["poll_interval"] <= 0:
         module.fail_json(msg=f"poll_interval={params['poll_interval']!r} must be a number above 0")

@@ -162,7 +162,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     since = time.time()
     dry = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", ignore_cooldown=True), inventory=INVENTORY, check=True)
     assert dry.rc == 0, dry.failures()
-    plan = dry.result("Show the plan", host="us-east-1")["msg"]
+    plan = dry.result("Show the plan", host="eu-west-1")["msg"]
     assert "(unplanned)" in plan[0] and "check mode" in plan[0], plan
     assert any(line.startswith("2a. database: unplanned promotion of shop-db in eu-west-1") for line in plan), plan
     assert any(line.startswith("3. dns: ") and "cdn: primary origin eu-west-1" in line
@@ -188,7 +188,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     since = time.time()
     again = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
     assert again.rc == 0 and again.changed() == 0, again.failures()
-    assert "already holds the writable database" in again.result("Nothing to do, the target is already active", host="us-east-1")["msg"]
+    assert "already holds the writable database" in again.result("Nothing to do, the target is already active", host="eu-west-1")["msg"]
     assert changes_since(sim, since) == []
 
     # us-west-2's replica still follows the dead us-east-1, not the new primary: promoting it would split the data

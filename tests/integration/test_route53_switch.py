@@ -125,6 +125,33 @@ def test_weighted_by_region_named_set_identifiers(run, aws, dns):
     assert run(away)["changed"] is False
 
 
+def test_also_moves_several_names_in_one_change_batch(run, aws, sim, dns):
+    """The failover's name and the CDN's standby name move together: one change, one wait, both or neither."""
+    args = {"hosted_zone": ZONE, "record_name": "www", "target_region": "eu-west-1", "poll_interval": 0.1,
+            "also": [{"record_name": "api", "record_type": "CNAME", "target_weight": 0, "other_weight": 100,
+                      "set_identifiers": {"us-east-1": "blue", "us-west-2": "green", "eu-west-1": "red"}}]}
+    since = time.time()
+    done = run(args, diff=True)
+    assert done["changed"] is True and done["change_status"] == "INSYNC", done
+    assert len(changes_sent(sim, since)) == 1 and len(done["change_batch"]) == 2 + 1  # www: two weights; api: green 0 -> 100
+    assert {k: r["Weight"] for k, r in record_sets(aws, dns["zone_id"], f"www.{ZONE}.").items()} == {"us-east-1": 0, "us-west-2": 0, "eu-west-1": 100}
+    assert {k: r["Weight"] for k, r in record_sets(aws, dns["zone_id"], f"api.{ZONE}.", "CNAME").items()} == {"blue": 100, "green": 100, "red": 0}
+    [api] = done["also"]
+    assert api["record_name"] == f"api.{ZONE}." and api["changed"] is True and api["after"]["red"]["weight"] == 0, api
+    assert done["diff"]["before"][f"www.{ZONE}."]["us-east-1"]["weight"] == 100 and done["diff"]["after"][f"api.{ZONE}."]["blue"]["weight"] == 100
+    since = time.time()
+    again = run(args)
+    assert again["changed"] is False and again["also"][0]["changed"] is False and changes_sent(sim, since) == []
+
+    # A name that cannot be planned stops the whole batch: nothing moves.
+    back = {**args, "target_region": "us-east-1", "also": [{"record_name": "nope", "target_weight": 0, "other_weight": 100}]}
+    since = time.time()
+    refused = run(back)
+    assert refused.get("failed") and "record nope.example.com. A does not exist in hosted zone" in refused["msg"], refused
+    assert changes_sent(sim, since) == []
+    assert record_sets(aws, dns["zone_id"], f"www.{ZONE}.")["eu-west-1"]["Weight"] == 100
+
+
 def test_weighted_cname_with_set_identifiers_map(run, aws, dns):
     args = {"hosted_zone": f"/hostedzone/{dns['zone_id']}", "record_name": "api", "record_type": "CNAME", "routing": "weighted",
             "target_region": "us-west-2", "set_identifiers": {"us-east-1": "blue", "us-west-2": "green", "eu-west-1": "red"},
@@ -169,6 +196,9 @@ BAD_INPUTS = [
     ({"wait_timeout": -1}, "wait_timeout=-1 must be a number of 0 or more"),
     ({"target_weight": 256}, "target_weight=256 must be a Route 53 weight, 0 to 255"),
     ({"target_weight": 0, "other_weight": 0}, "target_weight and other_weight are both 0"),
+    ({"also": [{"record_name": "www", "other_weight": 300}]}, "also[0].other_weight=300 must be a Route 53 weight, 0 to 255"),
+    ({"also": [{"record_name": "www", "set_identifiers": {"mars-1": "x"}}]}, "also[0].set_identifiers has a key 'mars-1' that is not an AWS region"),
+    ({"also": [{"record_name": "app"}]}, "also names a record twice (or the record_name itself): app A, app A"),
 ]
 
 

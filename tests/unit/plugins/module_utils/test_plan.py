@@ -280,7 +280,8 @@ def test_unplanned_plan_during_an_outage():
     assert "(unreachable, left to the failback: us-east-1)" in text["config"]
     dns = result["steps"]["dns"]
     assert dns["cdn"] == {"do": True, "primary_origin": "eu-west-1", "secondary_origin": "standby"}
-    assert dns["standby"] == {"do": True, "record_name": "standby.api.shop.example.com"}
+    assert dns["standby"] == {"do": True, "record_name": "standby.api.shop.example.com", "also": [
+        {"record_name": "standby.api.shop.example.com", "routing": "weighted", "target_weight": 0, "other_weight": 100}]}
     assert result["steps"]["config"]["regions"] == ["us-west-2", "eu-west-1"]
 
 
