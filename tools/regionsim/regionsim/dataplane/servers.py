@@ -135,9 +135,12 @@ class MariaDB(Server):
     @staticmethod
     def install(data):
         """A fresh data folder (about 20 MB): made once per data plane, then copied for each server."""
+        # A temporary folder of its own: two data planes installing at once collided on /tmp's temporary tables.
+        tmp = data + ".tmp"
+        os.makedirs(tmp, exist_ok=True)
         install = subprocess.run(
             [binary("mariadb-install-db"), "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", *_as_root(), *MARIADB_OPTIONS],
+             "--skip-test-db", f"--tmpdir={tmp}", *_as_root(), *MARIADB_OPTIONS],
             capture_output=True, text=True, check=False,
         )
         if install.returncode:
@@ -147,7 +150,7 @@ class MariaDB(Server):
 
     def start(self):
         data = os.path.join(self.folder, "data")
-        os.makedirs(self.folder, exist_ok=True)
+        os.makedirs(os.path.join(self.folder, "tmp"), exist_ok=True)
         shutil.copytree(self.template, data)
         log = os.path.join(self.folder, "error.log")
         as_root = _as_root()
@@ -155,7 +158,7 @@ class MariaDB(Server):
             [binary("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={self.socket}", f"--port={self.port}",
              "--bind-address=127.0.0.1", f"--server-id={self.server_id}", f"--log-bin={self.folder}/binlog",
              "--log-slave-updates", "--binlog-format=ROW", f"--pid-file={self.folder}/mariadbd.pid", f"--log-error={log}",
-             "--skip-slave-start", *as_root, *MARIADB_OPTIONS],
+             "--skip-slave-start", f"--tmpdir={self.folder}/tmp", *as_root, *MARIADB_OPTIONS],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
         )
         _wait(lambda: self.admin().close(), f"mariadbd in {self.folder}", self.process, log)
