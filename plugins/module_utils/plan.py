@@ -25,6 +25,15 @@ def _part(value):
     return value or {}
 
 
+def host_port(part, key):
+    """'address:port' of a topology part's endpoint (the application's configuration names both: on the simulator's
+    data plane every server has its own port), the address alone without a port, None without an address."""
+    address = part.get(key)
+    if not address:
+        return None
+    return f"{address}:{part['port']}" if part.get("port") else address
+
+
 def _number(value):
     """300.0 -> '300', 2.5 -> '2.5' (budgets read as the inventory writes them)."""
     return f"{value:g}" if isinstance(value, float) else str(value)
@@ -272,8 +281,8 @@ def failover_steps(topology, target, state, mode, app, window, regions):
     # endpoint (writable once promoted).
     reachable = topology.get("reachable_regions", [])
     endpoints = {
-        "read": {r: [a for a in [_part(topology["regions"][r].get("database")).get("endpoint")] if a] for r in reachable},
-        "cache": _part(topology["regions"][target].get("cache")).get("primary_endpoint"),
+        "read": {r: [a for a in [host_port(_part(topology["regions"][r].get("database")), "endpoint")] if a] for r in reachable},
+        "cache": host_port(_part(topology["regions"][target].get("cache")), "primary_endpoint"),
     }
     fence = (f"read_only=1 on the database in {', '.join(state['fence'])} (it takes writes beside {target}), before anything moves"
              if state["fence"] else "no other database takes writes")

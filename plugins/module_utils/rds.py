@@ -176,6 +176,7 @@ def rds_instance_role(instance):
         "status": instance.get("DBInstanceStatus"),
         # stays the same through a promotion: the configuration step writes it without reading it again
         "endpoint": (instance.get("Endpoint") or {}).get("Address"),
+        "port": (instance.get("Endpoint") or {}).get("Port"),
         "writable": role in WRITABLE_ROLES,
         # False: a fence cannot be set (a default.* parameter group, which AWS does not let change, or an engine without one)
         "parameter_group": parameter_group(instance),

@@ -220,6 +220,7 @@ def _probe_cache(region, elasticache, cache):
         "status": group.get("Status"),
         "global_replication_group_id": global_info(group)[0],
         "primary_endpoint": group_endpoints(group)[0],
+        "port": group_endpoints(group)[2],
     }
     if view is not None:
         result["member_status"] = view[region].get("member_status")

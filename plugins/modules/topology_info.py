@@ -214,12 +214,12 @@ regions:
           instance whose parameter group makes it refuse writes; it is then not C(writable).
         - C(parameter_group) names the instance's DB parameter group; C(fenceable) is false when no fence can be set
           (a C(default.*) group, which AWS does not let change, or an engine fencing does not support).
-        - C(endpoint) is an RDS instance's endpoint address (it stays the same through a promotion).
+        - C(endpoint) is an RDS instance's endpoint address (it stays the same through a promotion), C(port) its port.
         - For Aurora, C(synchronization_status) of the member; for an unreachable region the global
           cluster's view of the member is in C(global_view).
       type: dict
       sample: {"role": "replica", "identifier": "orders", "status": "available", "writable": false,
-               "endpoint": "orders.abcdefghijkl.us-west-2.rds.amazonaws.com",
+               "endpoint": "orders.abcdefghijkl.us-west-2.rds.amazonaws.com", "port": 3306,
                "source": "arn:aws:rds:us-east-1:123456789012:db:orders", "source_region": "us-east-1",
                "replicas": [], "replica_regions": [],
                "replication": [{"status_type": "read replication", "normal": true, "status": "replicating", "message": null}]}
@@ -228,11 +228,11 @@ regions:
         - The cache replication group in this region; V(null) without O(cache).
         - C(role) is V(primary), V(secondary), V(standalone), V(absent) or V(unknown).
         - C(primary_endpoint) is the group's primary endpoint address; a Global Datastore's secondary has one too,
-          which takes writes once the group is promoted.
+          which takes writes once the group is promoted. C(port) is its port.
       type: dict
       sample: {"role": "secondary", "replication_group_id": "sessions-west", "status": "available",
                "global_replication_group_id": "ldgnf-sessions", "member_status": "associated",
-               "primary_endpoint": "master.sessions-west.abc123.usw2.cache.amazonaws.com"}
+               "primary_endpoint": "master.sessions-west.abc123.usw2.cache.amazonaws.com", "port": 6379}
     dns:
       description: This region's DNS records (set identifiers) and whether Route 53 sends it traffic now; V(null) without O(dns).
       type: dict

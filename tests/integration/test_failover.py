@@ -96,7 +96,8 @@ def assert_active(aws, target, reachable):
     for region in reachable:
         ssm = aws("ssm", region)
         assert ssm.get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == target, region
-        assert ssm.get_parameter(Name=f"/{APP}/config/write_endpoint")["Parameter"]["Value"] == db["Endpoint"]["Address"], region
+        # host:port: the data plane serves each database on a port of its own
+        assert ssm.get_parameter(Name=f"/{APP}/config/write_endpoint")["Parameter"]["Value"] == f"{db['Endpoint']['Address']}:{db['Endpoint']['Port']}", region
     assert lock_record(aws) == [], "the lock was not released"
 
 

@@ -9,6 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import botocore.exceptions
 import pymysql
 
 from . import config as app_config
@@ -16,13 +17,29 @@ from .client import App, config_loader
 from .load import outcome, present_on, read_acks, run_load
 
 
+def db_password(args):
+    """APP_DB_PASSWORD, else the password of the Secrets Manager secret --db-secret (JSON with "password", as the
+    rds role keeps the master password, replicated to every region) read in this region."""
+    password = os.environ.get("APP_DB_PASSWORD")
+    if password:
+        return password
+    if not args.db_secret:
+        raise app_config.ConfigError("no database password: set APP_DB_PASSWORD, or name its Secrets Manager secret with --db-secret")
+    if not args.region:
+        raise app_config.ConfigError(f"--db-secret {args.db_secret} needs --region (the secret is read in this region)")
+    try:
+        text = boto3.client("secretsmanager", region_name=args.region).get_secret_value(SecretId=args.db_secret)["SecretString"]
+        return json.loads(text)["password"]
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        raise app_config.ConfigError(f"the secret {args.db_secret} cannot be read in {args.region}: {exc}") from None
+    except (ValueError, KeyError, TypeError):
+        raise app_config.ConfigError(f"the secret {args.db_secret} is not JSON with a password") from None
+
+
 def make_app(args):
     ssm = boto3.client("ssm", region_name=args.region)
     cloudwatch = boto3.client("cloudwatch", region_name=args.region) if args.metrics else None
-    password = os.environ.get("APP_DB_PASSWORD")
-    if not password:
-        raise app_config.ConfigError("APP_DB_PASSWORD is not set: the database password comes from the environment")
-    return App(config_loader(ssm, args.app), args.user, password, args.database, cloudwatch)
+    return App(config_loader(ssm, args.app), args.user, db_password(args), args.database, cloudwatch)
 
 
 def serve(args):
@@ -62,10 +79,13 @@ def load(args):
 
 
 def count(args):
-    writer = app_config.Endpoint.parse(args.writer, "--writer")
-    password = os.environ.get("APP_DB_PASSWORD")
-    if not password:
-        raise app_config.ConfigError("APP_DB_PASSWORD is not set")
+    password = db_password(args)
+    if args.writer:
+        writer = app_config.Endpoint.parse(args.writer, "--writer")
+    elif args.region:
+        writer = config_loader(boto3.client("ssm", region_name=args.region), args.app)().writer
+    else:
+        raise app_config.ConfigError("count needs --writer HOST[:PORT], or --region to read the writer from its configuration")
     with pymysql.connect(host=writer.host, port=writer.port, user=args.user, password=password, database=args.database,
                          connect_timeout=5) as connection:
         present = present_on(connection)
@@ -79,6 +99,8 @@ def parser():
     p.add_argument("--region", default=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION"))
     p.add_argument("--user", default=os.environ.get("APP_DB_USER", "admin"))
     p.add_argument("--database", default=os.environ.get("APP_DB_NAME", "app"))
+    p.add_argument("--db-secret", default=os.environ.get("APP_DB_SECRET"),
+                   help="Secrets Manager secret with the database password (when APP_DB_PASSWORD is not set)")
     p.add_argument("--no-metrics", dest="metrics", action="store_false", help="publish no CloudWatch metrics")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("serve", help="serve /health (200 when this region's configuration can write)")
@@ -93,7 +115,7 @@ def parser():
     s.set_defaults(func=load)
     s = sub.add_parser("count", help="compare the acknowledged writes with what the final primary holds")
     s.add_argument("--ack-log", required=True)
-    s.add_argument("--writer", required=True, help="the final primary, host[:port]")
+    s.add_argument("--writer", help="the final primary, host[:port] (default: the writer of --region's configuration)")
     s.add_argument("--moves", help='JSON list of {"name", "at"} (epoch seconds): figures per move')
     s.set_defaults(func=count)
     return p

@@ -1,5 +1,6 @@
 """Writes to the writer, reads from this region's replica, read-your-writes, and the design's custom metrics."""
 
+import re
 import time
 
 import pymysql
@@ -18,6 +19,8 @@ class App:
     """The application's data access. load_config() is called again after a failed write (a failover moves the writer)."""
 
     def __init__(self, load_config, user, password, database, cloudwatch=None, connect_timeout=2):
+        if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", database or ""):
+            raise app_config.ConfigError(f"database={database!r} is not a database name: letters, digits and _, at most 64")
         self.load_config = load_config
         self.user, self.password, self.database = user, password, database
         self.cloudwatch = cloudwatch
@@ -26,15 +29,19 @@ class App:
         self._writer = None
 
     # connections --------------------------------------------------------------------------
-    def _connect(self, endpoint):
+    def _connect(self, endpoint, database=True):
         return pymysql.connect(host=endpoint.host, port=endpoint.port, user=self.user, password=self.password,
-                               database=self.database, autocommit=True, connect_timeout=self.connect_timeout,
-                               read_timeout=5, write_timeout=5)
+                               database=self.database if database else None, autocommit=True,
+                               connect_timeout=self.connect_timeout, read_timeout=5, write_timeout=5)
 
     def writer(self):
         if self._writer is None:
-            self._writer = self._connect(self.config.writer)
+            # The schema is made on the writer and replicates to every region (an RDS instance made without a
+            # database name has none).
+            self._writer = self._connect(self.config.writer, database=False)
             with self._writer.cursor() as cursor:
+                cursor.execute(f"CREATE DATABASE IF NOT EXISTS `{self.database}`")
+                cursor.execute(f"USE `{self.database}`")
                 cursor.execute(SCHEMA)
         return self._writer
 

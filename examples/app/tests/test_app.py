@@ -44,6 +44,22 @@ def test_bad_application_name():
         app_config.prefix_of("a/b")
 
 
+def test_bad_database_name_and_missing_password_are_refused(monkeypatch):
+    from types import SimpleNamespace
+
+    from regionapp.__main__ import db_password
+
+    with pytest.raises(app_config.ConfigError, match="database='app; DROP' is not a database name"):
+        App(lambda: app_config.from_parameters("shop", GOOD), "admin", "pw", "app; DROP")
+    monkeypatch.delenv("APP_DB_PASSWORD", raising=False)
+    with pytest.raises(app_config.ConfigError, match="set APP_DB_PASSWORD, or name its Secrets Manager secret with --db-secret"):
+        db_password(SimpleNamespace(db_secret=None, region="eu-west-1"))
+    with pytest.raises(app_config.ConfigError, match="--db-secret shop/rds/master needs --region"):
+        db_password(SimpleNamespace(db_secret="shop/rds/master", region=None))
+    monkeypatch.setenv("APP_DB_PASSWORD", "from-env")
+    assert db_password(SimpleNamespace(db_secret="shop/rds/master", region=None)) == "from-env"
+
+
 # the count -----------------------------------------------------------------------------------------------
 def test_outcome_counts_lost_writes_and_downtime_per_move():
     acks = [{"seq": s, "acked_at": t} for s, t in ((1, 10.0), (2, 11.0), (3, 12.0), (4, 13.0), (5, 20.0), (6, 21.0))]

@@ -308,6 +308,12 @@ def test_the_configuration_names_the_endpoints_read_before_the_moves():
     topo = topology()
     del topo["regions"]["us-west-2"]["database"]["endpoint"]
     assert failover(topo)["steps"]["config"]["endpoints"]["read"]["us-west-2"] == []
+    # with its port (the simulator's data plane serves each database on its own port of 127.0.0.1)
+    topo = topology()
+    topo["regions"]["eu-west-1"]["database"].update(endpoint="127.0.0.1", port=40123)
+    topo["regions"]["eu-west-1"]["cache"]["port"] = 40200
+    endpoints = failover(topo)["steps"]["config"]["endpoints"]
+    assert endpoints["read"]["eu-west-1"] == ["127.0.0.1:40123"] and endpoints["cache"] == "master.shop-redis.eu-west-1.cache:40200"
 
 
 def test_what_to_read_before_the_rpo_check():
