@@ -274,6 +274,16 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
 
 
 @pytest.fixture
+def data_plane(sim, tmp_path):
+    """Real MariaDB and Redis servers behind this worker's simulator (regionsim's data plane), for one test."""
+    from regionsim import dataplane
+
+    dataplane.enable(tmp_path / "dataplane")
+    yield
+    dataplane.disable()
+
+
+@pytest.fixture
 def module(sim, monkeypatch):
     """module("rds_promote", {...}, check=False, diff=False) runs one multiregion.dr module on the simulator and
     returns its result dict (failed results included): in this process (tests/module_runner.py; a fraction of a

@@ -16,13 +16,6 @@ READ_ONLY_ERROR = 1290  # ER_OPTION_PREVENTS_STATEMENT: the server runs with --r
 DB = "app-db"  # the same identifier in both regions, as the rds role names it
 
 
-@pytest.fixture
-def data_plane(sim, tmp_path):
-    dataplane.enable(tmp_path / "dataplane")
-    yield
-    dataplane.disable()
-
-
 def endpoint(rds, name):
     found = rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]["Endpoint"]
     return found["Address"], found["Port"]

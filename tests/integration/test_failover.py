@@ -348,7 +348,9 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
 
 
 @pytest.mark.slow(140)
-def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, playbook, sim, aws, module, tmp_path):
+def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_nothing(provisioned, data_plane, playbook, sim, aws, module, tmp_path):
+    """With the data plane: the reference application writes from us-west-2 through the outage, the failover, the
+    restore and the failback, and the drill counts what the final primary lacks."""
     # a drill never takes the lock from a live run: refused before its outage, nothing changed
     bob = {"hosted_zone": "shop.example.com", "owner": "bob@elsewhere", "operation": "failover to eu-west-1"}
     assert module("failover_lock", bob)["changed"]
@@ -357,6 +359,17 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     assert held.rc != 0 and any("held by bob@elsewhere" in m for m in held.failures()), held.failures()
     assert changes_since(sim, since) == [] and sim.status()["regions"]["us-east-1"] == "up"
     assert module("failover_lock", {**bob, "state": "released", "record_completion": False})["changed"]
+
+    # the snapshot was provisioned without the data plane: its servers start (as on the next RDS request) and the
+    # configuration names them, as provision writes it
+    from regionsim import dataplane
+
+    dataplane.PLANE.reconcile()
+    home = aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["Endpoint"]
+    for region in REGIONS:
+        own = aws("rds", region).describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["Endpoint"]
+        for name, value in (("write_endpoint", home), ("read_endpoints", own)):
+            aws("ssm", region).put_parameter(Name=f"/{APP}/config/{name}", Value=f"{value['Address']}:{value['Port']}", Overwrite=True)
 
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
@@ -387,6 +400,22 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     drill = json.loads(sorted((tmp_path / "reports").glob("drill-*.json"))[-1].read_text())
     assert drill["failover"]["outcome"] == "succeeded" and drill["failover"]["mode"] == "unplanned"
     assert drill["failback"]["outcome"] == "succeeded" and drill["failback"]["data_loss_window_seconds"] == 0
+
+    # the writes, counted on the final primary (us-east-1's new database)
+    failover, failback, total = drill["failover"]["writes"], drill["failback"]["writes"], drill["writes"]
+    assert failover["writes_acknowledged"] > 0 and failback["writes_acknowledged"] > 0, drill
+    # the failover never claims less loss than the writes say; the planned failback loses nothing
+    assert drill["failover"]["data_loss_window_seconds"] is not None
+    assert drill["failover"]["data_loss_window_seconds"] >= failover["data_loss_window_s"], drill
+    assert failback["writes_lost"] == 0 and total["writes_lost"] == failover["writes_lost"], drill
+    assert failover["write_downtime_s"] > 0 and failback["write_downtime_s"] is not None, drill
+    # after the failover no write went to the old primary: every one after the outage was acknowledged elsewhere
+    acks = [json.loads(line) for line in sorted((tmp_path / "reports").glob("drill-*-writes.jsonl"))[-1].read_text().splitlines()]
+    acked = [a for a in acks if "acked_at" in a]
+    old_writer = acked[0]["writer"]
+    outage = min(a["failed_at"] for a in acks if "failed_at" in a)
+    assert [a for a in acked if a["acked_at"] > outage and a["writer"] == old_writer] == []
+    assert run.result("Drill summary", "us-east-1")["msg"][3].startswith("writes (measured): failover "), run.result("Drill summary", "us-east-1")
     failback = json.loads(Path(drill["failback"]["report"]).read_text())
     steps = [step["step"] for step in failback["timeline"]]
     assert steps[0] == "preflight" and "rebuild us-east-1" in steps and steps[-2:] == ["replicas", "verify failback"], steps

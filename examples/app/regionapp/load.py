@@ -60,19 +60,20 @@ def _figures(acks, present):
 def outcome(acks, present, moves=()):
     """The measured outcome. moves: [{"name", "at"}] (epoch seconds, e.g. a failover's start). Each ack counts for
     the first move after it (a write lost in a failover was acknowledged before it); per move also the
-    client-observed write downtime: the last acknowledged write before it to the first one after it."""
+    client-observed write downtime: the longest time without an acknowledged write from the last one before the
+    move until the next move (a failback's switchover comes well after the failback starts)."""
     result = {"total": _figures(acks, present), "moves": []}
     ordered = sorted(moves, key=lambda m: m["at"])
     previous = -math.inf
     for index, move in enumerate(ordered):
         before = [a for a in acks if previous <= a["acked_at"] < move["at"]]
         until = ordered[index + 1]["at"] if index + 1 < len(ordered) else math.inf
-        after = [a["acked_at"] for a in acks if move["at"] <= a["acked_at"] < until]
+        after = sorted(a["acked_at"] for a in acks if move["at"] <= a["acked_at"] < until)
         figures = _figures(before, present)
         last_before = max((a["acked_at"] for a in before), default=None)
-        first_after = min(after, default=None)
-        figures["write_downtime_s"] = (round(first_after - last_before, 3)
-                                       if last_before is not None and first_after is not None else None)
+        times = ([last_before] if last_before is not None else []) + after
+        figures["write_downtime_s"] = (round(max(b - a for a, b in zip(times, times[1:])), 3)
+                                       if last_before is not None and after else None)
         result["moves"].append({"name": move.get("name", f"move {index + 1}"), "at": move["at"], **figures})
         previous = move["at"]
     return result

@@ -68,6 +68,10 @@ def test_outcome_counts_lost_writes_and_downtime_per_move():
     assert (move["writes_acknowledged"], move["writes_lost"], move["data_loss_window_s"]) == (4, 2, 1.0)
     assert move["write_downtime_s"] == 7.0 and move["lost_seqs"] == [3, 4]
     assert result["total"]["writes_lost"] == 2
+    # a move whose switchover comes later than its start (a failback): the longest gap in its period
+    acks += [{"seq": s, "acked_at": t} for s, t in ((7, 30.0), (8, 31.0), (9, 40.5), (10, 41.0))]
+    later = outcome(acks, present={1, 2, 5, 6, 7, 8, 9, 10}, moves=[{"name": "failover", "at": 14.0}, {"name": "failback", "at": 29.5}])
+    assert later["moves"][1]["write_downtime_s"] == 9.5 and later["moves"][1]["writes_lost"] == 0
 
 
 # against the data plane ---------------------------------------------------------------------------
