@@ -7,6 +7,9 @@ takes us-east-1 down, turns the latency model on at a fixed time scale and times
 long steps (promotion, cache failover, scale-up, DNS switch) one after another with the same modules,
 each timed. Prints the orchestration overhead (wall time minus critical path), the ratio to the
 sequential run, the RTO projected with real AWS durations and the AWS calls the failover made.
+With the simulator's data plane (on unless REGIONSIM_DATA_PLANE=0), the reference application (examples/app)
+writes from the target region from before the outage until the failover ends: the client-observed write
+downtime and the writes lost.
 
     .venv/bin/python benchmarks/failover.py [--scale 0.05] [--provision-playbook playbooks/provision.yml] [--mitogen]
 
@@ -22,9 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections import Counter
 from pathlib import Path
+
+import yaml
 
 from regionsim.state import GLOBAL_SERVICES
 
@@ -150,12 +156,54 @@ def playbook(env, path, *args):
     return elapsed
 
 
-def prepare(endpoint, env, provision_playbook, scale):
+def prepare(endpoint, env, provision_playbook, scale, before_outage=lambda: None):
     """A provisioned application with us-east-1 down and the latency model on."""
     control(endpoint, "POST", "reset", {})
     playbook(env, provision_playbook)
+    before_outage()
     control(endpoint, "POST", "outage", {"region": SOURCE, "mode": "drop"})
     control(endpoint, "POST", "latency", {"enabled": True, "scale": scale})
+
+
+APP = ROOT / "examples" / "app"
+APP_NAME = yaml.safe_load((ROOT / "inventories/local/group_vars/all/app.yml").read_text())["app_name"]
+
+
+def regionapp(*args):
+    """python -m regionapp for the local inventory's application, in the target region."""
+    return [sys.executable, "-m", "regionapp", "--app", APP_NAME, "--region", TARGET, "--db-secret", f"{APP_NAME}/rds/master",
+            "--no-metrics", *args]
+
+
+class Writer:
+    """The reference application's load (20 writes/s) from the target region, when the data plane runs."""
+
+    def __init__(self, endpoint, env, work):
+        self.env, self.log, self.process = env, work / "writes.jsonl", None
+        try:
+            control(endpoint, "GET", "data-plane")
+        except urllib.error.HTTPError:
+            return  # no data plane: nothing to write to
+        self.process = subprocess.Popen(regionapp("load", "--ack-log", str(self.log), "--rate", "20", "--duration", "3600"),
+                                        cwd=APP, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while not (self.log.exists() and "acked_at" in self.log.read_text()):  # waits on the first acknowledgement
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                sys.exit(f"the application acknowledged no write: {self.process.stderr.read()[-2000:]}")
+            time.sleep(0.1)
+        self.outage_at = time.time()
+
+    def stop(self):
+        """SIGTERM, then the count on the final primary: the failover's move (from the outage)."""
+        if self.process is None:
+            return None
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        moves = json.dumps([{"name": "failover", "at": self.outage_at}])
+        counted = subprocess.run(regionapp("count", "--ack-log", str(self.log), "--moves", moves),
+                                 cwd=APP, env=self.env, capture_output=True, text=True, check=True)
+        return json.loads(counted.stdout)["moves"][0]
 
 
 def extra_vars(values):
@@ -193,16 +241,19 @@ def main():
     env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=str(work), AWS_ENDPOINT_URL=endpoint,
                AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy)
     subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
+    writers = []
     try:
         durations = control(endpoint, "GET", "durations")
 
-        prepare(endpoint, env, args.provision_playbook, args.scale)
+        prepare(endpoint, env, args.provision_playbook, args.scale, before_outage=lambda: writers.append(Writer(endpoint, env, work)))
         started = time.time()
         wall = playbook(env, "playbooks/failover.yml", *extra_vars(
             {"target": TARGET, "failover_owner": "benchmark", "failover_poll_interval": args.poll_interval,
-             "report_dir": str(work / "reports")}))
+             "report_dir": str(work / "reports"), "allow_data_loss": True}))
         ended = time.time()
-        entries = [e for e in control(endpoint, "GET", f"log?since={started}") if e["service"] and e["ts"] <= ended]
+        writes = writers[0].stop()
+        entries = [e for e in control(endpoint, "GET", f"log?since={started}")
+                   if e["service"] and e["ts"] <= ended and "regionapp/" not in e.get("agent", "")]  # not the application's
         report = json.loads(next((work / "reports").glob(f"failover-{TARGET}-*.json")).read_text())
 
         prepare(endpoint, env, args.provision_playbook, args.scale)
@@ -212,6 +263,9 @@ def main():
             {"target": TARGET, "poll_interval": args.poll_interval, "times_file": str(times_file)}))
         sequential = json.loads(times_file.read_text())
     finally:
+        for writer in writers:  # a failed run leaves no writer behind
+            if writer.process is not None and writer.process.poll() is None:
+                writer.process.kill()
         subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
     shutil.rmtree(work)  # kept after a failure: the simulator's log is in it
 
@@ -250,6 +304,12 @@ def main():
           f"+ orchestration overhead ({overhead:.0f} s), against an RTO budget of {report['rto_budget_seconds']} s")
     print("  (assumes the overhead does not grow with AWS's durations: it is ansible, the checks and the polling, "
           "not waiting on AWS)")
+    if writes:
+        print(f"write downtime (client)     {writes['write_downtime_s']:8.2f} s  (the application's last acknowledged write before "
+              f"the outage to its first after the failover; {writes['writes_acknowledged']} acknowledged before it, "
+              f"{writes['writes_lost']} lost; the report claims a data-loss window of {report['data_loss_window_seconds']} s)")
+    else:
+        print("write downtime (client)          n/a  (the simulator runs without its data plane)")
     print()
     calls = aws_calls(entries)
     total = Counter()

@@ -9,12 +9,16 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
+import botocore.config
 import botocore.exceptions
 import pymysql
 
 from . import config as app_config
 from .client import App, config_loader
 from .load import outcome, present_on, read_acks, run_load
+
+# Its AWS calls say who made them (regionsim's log tells them from the playbooks').
+CLIENT_CONFIG = botocore.config.Config(user_agent_extra="regionapp/1")
 
 
 def db_password(args):
@@ -28,7 +32,7 @@ def db_password(args):
     if not args.region:
         raise app_config.ConfigError(f"--db-secret {args.db_secret} needs --region (the secret is read in this region)")
     try:
-        text = boto3.client("secretsmanager", region_name=args.region).get_secret_value(SecretId=args.db_secret)["SecretString"]
+        text = boto3.client("secretsmanager", region_name=args.region, config=CLIENT_CONFIG).get_secret_value(SecretId=args.db_secret)["SecretString"]
         return json.loads(text)["password"]
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
         raise app_config.ConfigError(f"the secret {args.db_secret} cannot be read in {args.region}: {exc}") from None
@@ -37,8 +41,8 @@ def db_password(args):
 
 
 def make_app(args):
-    ssm = boto3.client("ssm", region_name=args.region)
-    cloudwatch = boto3.client("cloudwatch", region_name=args.region) if args.metrics else None
+    ssm = boto3.client("ssm", region_name=args.region, config=CLIENT_CONFIG)
+    cloudwatch = boto3.client("cloudwatch", region_name=args.region, config=CLIENT_CONFIG) if args.metrics else None
     return App(config_loader(ssm, args.app), args.user, db_password(args), args.database, cloudwatch)
 
 
@@ -83,7 +87,7 @@ def count(args):
     if args.writer:
         writer = app_config.Endpoint.parse(args.writer, "--writer")
     elif args.region:
-        writer = config_loader(boto3.client("ssm", region_name=args.region), args.app)().writer
+        writer = config_loader(boto3.client("ssm", region_name=args.region, config=CLIENT_CONFIG), args.app)().writer
     else:
         raise app_config.ConfigError("count needs --writer HOST[:PORT], or --region to read the writer from its configuration")
     with pymysql.connect(host=writer.host, port=writer.port, user=args.user, password=password, database=args.database,

@@ -11,6 +11,9 @@ TABLE = "writes"
 SCHEMA = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, written_at DOUBLE NOT NULL, region VARCHAR(32) NOT NULL)"
 
 
+RELOAD_INTERVAL = 1.0  # seconds
+
+
 class WriteError(Exception):
     """A write was not acknowledged (the caller must treat it as not done)."""
 
@@ -26,6 +29,7 @@ class App:
         self.cloudwatch = cloudwatch
         self.connect_timeout = connect_timeout
         self.config = load_config()
+        self._reloaded = time.monotonic()
         self._writer = None
 
     # connections --------------------------------------------------------------------------
@@ -113,6 +117,11 @@ class App:
 
     # helpers ------------------------------------------------------------------------------
     def _reload(self):
+        """Read the configuration again, at most once per RELOAD_INTERVAL: a writer failing 20 times a second must
+        not read SSM 20 times a second (its API throttles at 40 calls per second per account and region)."""
+        if time.monotonic() - self._reloaded < RELOAD_INTERVAL:
+            return
+        self._reloaded = time.monotonic()
         try:
             self.config = self.load_config()
         except Exception:  # keep the last configuration: SSM in this region may be out too

@@ -173,6 +173,8 @@ class RegionSimMiddleware:
             "region": region,
             "service": service,
             "action": action,
+            # who called: tells the application's calls from the playbooks' (benchmarks/failover.py counts them apart)
+            "agent": environ.get("HTTP_USER_AGENT", "")[:300],
         }
 
         def finish(status, fault=None):
