@@ -99,6 +99,7 @@ benchmark: setup
 	$(BIN)/python benchmarks/provision.py
 	$(BIN)/python benchmarks/failover.py
 	$(BIN)/python benchmarks/failover.py --mitogen
+	$(BIN)/python benchmarks/drills.py --mitogen
 
 # The AWX execution environment's build context (docs/awx.md): the collection tarball from the files git knows,
 # where execution-environment.yml picks it up, then ansible-builder create. Build the image from build/ee/context.

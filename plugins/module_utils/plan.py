@@ -298,10 +298,12 @@ def failover_steps(topology, target, state, mode, app, window, regions):
         _step("2b", "cache", f"cache: {cache}", do=not state["cache_done"]),
         _step("2c", "capacity", f"capacity: {name}-app in {target} to min {app['asg_min_size']} / desired {app['asg_desired_capacity']} "
               f"/ max {app['asg_max_size']}, waiting for InService (2a-2c run in parallel)"),
-        _step("3", "dns", f"dns: {dns}; cdn: {cdn_text}", cdn=cdn_step, standby=standby),
-        _step("4", "config", f"config: SSM /{name}/config/ active_region={target} and the new write endpoints in "
-              f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}{standby_text}",
-              regions=reachable, standby_capacity=standby_capacity, endpoints=endpoints),
+        # The configuration first: the application writes to the new primary as soon as it reads it, not after
+        # Route 53's INSYNC wait (about a minute on AWS); the standby capacity only once DNS has moved away.
+        _step("3", "config", f"config: SSM /{name}/config/ active_region={target} and the new write endpoints in "
+              f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}",
+              regions=reachable, endpoints=endpoints),
+        _step("4", "dns", f"dns: {dns}; cdn: {cdn_text}{standby_text}", cdn=cdn_step, standby=standby, standby_capacity=standby_capacity),
         _step("5", "verify", f"verify through AWS, release the lock (starts the {_number(app['cooldown_seconds'])} s cool-down), "
               f"notify {name}-dr-alerts, write the report"),
     ]

@@ -27,7 +27,7 @@ RECORD = "api.shop.example.com."
 STANDBY = "standby.api.shop.example.com."
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 OWNER = "tester@ci"
-STEPS = ["preflight", "database", "cache", "capacity", "dns", "config", "verify"]
+STEPS = ["preflight", "database", "cache", "capacity", "config", "dns", "verify"]
 READS = ("Describe", "List", "Get")
 
 
@@ -166,7 +166,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     plan = dry.result("Show the plan", host="eu-west-1")["msg"]
     assert "(unplanned)" in plan[0] and "check mode" in plan[0], plan
     assert any(line.startswith("2a. database: unplanned promotion of shop-db in eu-west-1") for line in plan), plan
-    assert any(line.startswith("3. dns: ") and "cdn: primary origin eu-west-1" in line
+    assert any(line.startswith("4. dns: ") and "cdn: primary origin eu-west-1" in line
                and "standby name standby.api.shop.example.com weight 0 on eu-west-1" in line for line in plan), plan
     assert changes_since(sim, since) == []
 
@@ -267,7 +267,7 @@ def test_planned_failover_fences_the_old_primary(provisioned, playbook, sim, aws
     assert any('failover to us-west-2 failed at step "' in msg and "rerun the same command" in msg for msg in failed.failures()), failed.failures()
     data = report(tmp_path, "us-west-2")
     assert data["outcome"] == "failed" and data["failure"]["host"] == "eu-west-1", data["failure"]
-    assert [step["step"] for step in data["timeline"]][:-1] == STEPS[:5], data["timeline"]
+    assert [step["step"] for step in data["timeline"]][:-1] == STEPS[:4], data["timeline"]
     assert data["timeline"][-1]["step"] == data["failure"]["step"] and data["timeline"][-1]["result"].startswith("failed in eu-west-1")
     assert [e["region"] for e in sim.log(since) if e["action"] == "Publish"] == ["us-west-2"]
     assert lock_record(aws) != [], "the lock was released after a failure"

@@ -259,13 +259,6 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
         params = aws("ssm", region).get_parameters_by_path(Path="/shop/config/", Recursive=True)["Parameters"]
         values = {p["Name"].rsplit("/", 1)[-1]: p["Value"] for p in params}
         assert values.get("active_region") == HOME, (region, values)
-        # host:port (the data plane serves each server on a port of its own): the home writer, this region's database
-        home_db, own_db = (aws("rds", r).describe_db_instances(DBInstanceIdentifier=f"{NAME}-db")["DBInstances"][0]["Endpoint"] for r in (HOME, region))
-        assert values.get("write_endpoint") == f"{home_db['Address']}:{home_db['Port']}", (region, values)
-        assert values.get("read_endpoints") == f"{own_db['Address']}:{own_db['Port']}", (region, values)
-        home_cache = aws("elasticache", HOME).describe_replication_groups(ReplicationGroupId=f"{NAME}-redis")["ReplicationGroups"][0]
-        primary = home_cache["NodeGroups"][0]["PrimaryEndpoint"]
-        assert values.get("redis_endpoint") == f"{primary['Address']}:{primary['Port']}", (region, values)
         # bucket names are global across accounts: the default prefix carries the application's DNS zone
         assert values.get("bucket") == f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}", (region, values)
 

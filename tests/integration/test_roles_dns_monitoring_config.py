@@ -206,9 +206,12 @@ def check_provisioned(aws, albs, parameters=stand_in_parameters):
 
 def test_the_provisioned_stack(provisioned, aws):
     """What the three roles made in provision.yml (test_provision.py runs its rerun and check mode), in detail."""
-    db = {region: aws("rds", region).describe_db_instances(DBInstanceIdentifier="shop-db")["DBInstances"][0]["Endpoint"]["Address"]
-          for region in REGIONS}
+    # endpoints as host:port (the data plane serves each server on a port of its own)
+    endpoints = {region: aws("rds", region).describe_db_instances(DBInstanceIdentifier="shop-db")["DBInstances"][0]["Endpoint"]
+                 for region in REGIONS}
+    db = {region: f"{e['Address']}:{e['Port']}" for region, e in endpoints.items()}
     redis = aws("elasticache", HOME).describe_replication_groups(ReplicationGroupId="shop-redis")["ReplicationGroups"][0]
+    primary = redis["NodeGroups"][0]["PrimaryEndpoint"]
     bucket_prefix = "shop-data-" + ZONE.replace(".", "-")
 
     def parameters(region):
@@ -216,7 +219,7 @@ def test_the_provisioned_stack(provisioned, aws):
             "/shop/config/active_region": (HOME, "String"),
             "/shop/config/write_endpoint": (db[HOME], "String"),
             "/shop/config/read_endpoints": (db[region], "StringList"),
-            "/shop/config/redis_endpoint": (redis["NodeGroups"][0]["PrimaryEndpoint"]["Address"], "String"),
+            "/shop/config/redis_endpoint": (f"{primary['Address']}:{primary['Port']}", "String"),
             "/shop/config/region": (region, "String"),
             "/shop/config/bucket": (f"{bucket_prefix}-{region}", "String"),
         }

@@ -270,7 +270,7 @@ def test_unplanned_plan_during_an_outage():
     assert result["state"]["source"] == "us-east-1" and not result["state"]["source_reachable"]
     assert result["mode"] == "unplanned" and result["headline"] == "failover to eu-west-1 (unplanned)"
     # the dead source cannot be fenced: the plan says the fence is owed, and does none
-    assert [s["step"] for s in result["plan"]] == ["lock", "fence", "database", "cache", "capacity", "dns", "config", "verify"]
+    assert [s["step"] for s in result["plan"]] == ["lock", "fence", "database", "cache", "capacity", "config", "dns", "verify"]
     assert result["fencing_owed"] == ["us-east-1"] and not result["steps"]["fence"]["do"] and result["hosts"]["fence"] == []
     assert "us-east-1 does not answer: fencing is owed" in result["steps"]["fence"]["text"]
     text = {s["step"]: s["text"] for s in result["plan"]}
@@ -288,15 +288,16 @@ def test_unplanned_plan_during_an_outage():
 def test_the_other_reachable_regions_go_back_to_standby_capacity_in_active_passive():
     app = dict(APP, asg_standby_capacity=1)
     planned = plan.plan_failover(topology(), "eu-west-1", REGIONS, app)
-    config = planned["plan"][[s["step"] for s in planned["plan"]].index("config")]
-    assert config["standby_capacity"] == {"do": True, "regions": ["us-east-1", "us-west-2"], "min_size": 1, "desired_capacity": 1,
-                                          "max_size": 4}
-    assert config["text"].endswith("; shop-app back to standby capacity 1 in us-east-1, us-west-2")
+    # once DNS has moved away from them (the dns step)
+    dns = planned["plan"][[s["step"] for s in planned["plan"]].index("dns")]
+    assert dns["standby_capacity"] == {"do": True, "regions": ["us-east-1", "us-west-2"], "min_size": 1, "desired_capacity": 1,
+                                       "max_size": 4}
+    assert dns["text"].endswith("; shop-app back to standby capacity 1 in us-east-1, us-west-2")
     # a region that does not answer keeps what it has (the fence that is owed brings it back in line)
     unplanned = plan.plan_failover(topology(down=("us-east-1",)), "eu-west-1", REGIONS, app, allow_data_loss=True)
-    assert [s for s in unplanned["plan"] if s["step"] == "config"][0]["standby_capacity"]["regions"] == ["us-west-2"]
+    assert [s for s in unplanned["plan"] if s["step"] == "dns"][0]["standby_capacity"]["regions"] == ["us-west-2"]
     # active-active strategies (no standby capacity given): every region keeps its capacity
-    assert not [s for s in failover(topology())["plan"] if s["step"] == "config"][0]["standby_capacity"]["do"]
+    assert not [s for s in failover(topology())["plan"] if s["step"] == "dns"][0]["standby_capacity"]["do"]
 
 
 def test_the_configuration_names_the_endpoints_read_before_the_moves():
@@ -367,8 +368,9 @@ def test_no_cdn():
     topo = topology()
     topo["cdn"] = None
     result = failover(topo)
-    assert result["state"]["cdn_done"] and result["plan"][4]["text"].endswith("cdn: none")
-    assert not result["plan"][4]["cdn"]["do"] and not result["plan"][4]["standby"]["do"]
+    dns = result["steps"]["dns"]
+    assert result["state"]["cdn_done"] and dns["text"].endswith("cdn: none")
+    assert not dns["cdn"]["do"] and not dns["standby"]["do"]
 
 
 def test_topology_summary_for_the_report():
