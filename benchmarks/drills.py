@@ -64,7 +64,7 @@ def main():
           f"the application writes 20 rows/s from {args.target}")
     print(f"{'drill':>5} {'delay s':>7} {'move':9} {'mode':10} {'acked':>6} {'lost':>5} {'measured s':>10} {'claimed s':>9} "
           f"{'claim ok':>8} {'downtime s':>10} {'drill s':>7}")
-    safe = True
+    safe, stalled = True, []
     for number, lag, seconds, report in rows:
         for move in ("failover", "failback"):
             writes, claimed = report[move]["writes"], report[move]["data_loss_window_seconds"]
@@ -72,13 +72,18 @@ def main():
             # a planned move loses nothing; an unplanned one never loses writes older than the window it claimed
             ok = writes["writes_lost"] == 0 if mode == "planned" else claimed is not None and claimed >= writes["data_loss_window_s"]
             safe &= ok
+            if writes["write_downtime_s"] is None:
+                stalled.append(f"drill {number} {move}")
             print(f"{number:5d} {lag:7.0f} {move:9} {mode:10} {writes['writes_acknowledged']:6d} {writes['writes_lost']:5d} "
                   f"{writes['data_loss_window_s']:10.2f} {claimed if claimed is not None else 'unknown':>9} {'yes' if ok else 'NO':>8} "
                   f"{writes['write_downtime_s'] if writes['write_downtime_s'] is not None else float('nan'):10.2f} {seconds:7.1f}")
     print()
     print("every planned move lost 0 writes and no unplanned one lost more than it claimed" if safe
           else "UNSAFE: a move lost more than its report claimed (see NO above)")
-    sys.exit(0 if safe else 1)
+    if stalled:
+        # not a loss the report hides, but an application that could not write again (downtime nan above)
+        print(f"NO WRITE ACKNOWLEDGED after: {', '.join(stalled)}")
+    sys.exit(0 if safe and not stalled else 1)
 
 
 if __name__ == "__main__":
