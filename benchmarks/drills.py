@@ -14,16 +14,13 @@ every planned move lost nothing and no unplanned one lost more than it claimed.
 
 import argparse
 import json
-import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from failover import APP_NAME, BIN, ROOT, SOURCE as HOME, STRATEGY_ARGS, control, extra_vars, free_port, playbook  # noqa: E402
-from strategy import mitogen_args, mitogen_env  # noqa: E402  (tests/strategy.py, on the path failover.py sets)
+from failover import APP_NAME, BIN, SOURCE as HOME, control, extra_vars, playbook, start_simulator  # noqa: E402
 
 
 def main():
@@ -33,18 +30,7 @@ def main():
     parser.add_argument("--target", default="us-west-2", help="the drill's region")
     parser.add_argument("--mitogen", action="store_true", help="mitogen's strategy, one interpreter per region")
     args = parser.parse_args()
-    strategy = {}
-    if args.mitogen:
-        strategy = mitogen_env()
-        STRATEGY_ARGS.extend(mitogen_args())
-
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    work = Path(tempfile.mkdtemp(prefix="regionsim-drills-"))
-    env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=str(work), AWS_ENDPOINT_URL=endpoint,
-               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy)
-    env.pop("REGIONSIM_DATA_PLANE", None)
-    subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
+    endpoint, work, env, _ = start_simulator("regionsim-drills-", args.mitogen, REGIONSIM_DATA_PLANE="1")
     rows = []
     try:
         control(endpoint, "GET", "data-plane")  # fails without the data plane: nothing to count

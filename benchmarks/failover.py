@@ -221,6 +221,23 @@ def aws_calls(entries):
     return table
 
 
+def start_simulator(prefix, mitogen=False, **overrides):
+    """Its own regionsim on a free port, its state in a new folder: (endpoint, folder, environment, strategy)."""
+    strategy = {}
+    if mitogen:
+        strategy = mitogen_env()
+        if not strategy:
+            sys.exit("--mitogen: ansible_mitogen is not installed (make setup installs it)")
+        STRATEGY_ARGS.extend(mitogen_args())
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    work = Path(tempfile.mkdtemp(prefix=prefix))
+    env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=str(work), AWS_ENDPOINT_URL=endpoint,
+               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy, **overrides)
+    subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
+    return endpoint, work, env, strategy
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=0.05, help="latency model time scale (default 0.05)")
@@ -228,19 +245,7 @@ def main():
     parser.add_argument("--provision-playbook", default="playbooks/provision.yml")
     parser.add_argument("--mitogen", action="store_true", help="mitogen's strategy, one interpreter per region")
     args = parser.parse_args()
-    strategy = {}
-    if args.mitogen:
-        strategy = mitogen_env()
-        if not strategy:
-            sys.exit("--mitogen: ansible_mitogen is not installed (make setup installs it)")
-        STRATEGY_ARGS.extend(mitogen_args())
-
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
-    work = Path(tempfile.mkdtemp(prefix="regionsim-bench-"))
-    env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=str(work), AWS_ENDPOINT_URL=endpoint,
-               AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy)
-    subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
+    endpoint, work, env, strategy = start_simulator("regionsim-bench-", args.mitogen)
     writers = []
     try:
         durations = control(endpoint, "GET", "durations")
