@@ -43,7 +43,8 @@ def db_password(args):
 def make_app(args):
     ssm = boto3.client("ssm", region_name=args.region, config=CLIENT_CONFIG)
     cloudwatch = boto3.client("cloudwatch", region_name=args.region, config=CLIENT_CONFIG) if args.metrics else None
-    return App(config_loader(ssm, args.app), args.user, db_password(args), args.database, cloudwatch)
+    return App(config_loader(ssm, args.app), args.user, db_password(args), args.database, cloudwatch,
+               run=getattr(args, "run", None))
 
 
 def serve(args):
@@ -79,7 +80,7 @@ def load(args):
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     last = run_load(app, args.ack_log, args.rate, args.duration, args.start_seq, stop.is_set)
-    print(json.dumps({"last_seq": last - 1, "ack_log": args.ack_log}))
+    print(json.dumps({"run": app.run, "last_seq": last - 1, "ack_log": args.ack_log}))
 
 
 def count(args):
@@ -90,11 +91,12 @@ def count(args):
         writer = config_loader(boto3.client("ssm", region_name=args.region, config=CLIENT_CONFIG), args.app)().writer
     else:
         raise app_config.ConfigError("count needs --writer HOST[:PORT], or --region to read the writer from its configuration")
+    acks = read_acks(args.ack_log)
     with pymysql.connect(host=writer.host, port=writer.port, user=args.user, password=password, database=args.database,
                          connect_timeout=5) as connection:
-        present = present_on(connection)
+        present = present_on(connection, {a["run"] for a in acks})
     moves = json.loads(args.moves) if args.moves else []
-    print(json.dumps(outcome(read_acks(args.ack_log), present, moves), indent=2))
+    print(json.dumps(outcome(acks, present, moves), indent=2))
 
 
 def parser():
@@ -116,6 +118,7 @@ def parser():
     s.add_argument("--rate", type=float, default=10.0)
     s.add_argument("--duration", type=float, default=60.0)
     s.add_argument("--start-seq", type=int, default=1)
+    s.add_argument("--run", help="this run's id (default: region, start time and random digits); rows are (run, seq)")
     s.set_defaults(func=load)
     s = sub.add_parser("count", help="compare the acknowledged writes with what the final primary holds")
     s.add_argument("--ack-log", required=True)

@@ -1,6 +1,7 @@
 """Writes to the writer, reads from this region's replica, read-your-writes, and the design's custom metrics."""
 
 import re
+import secrets
 import time
 
 import pymysql
@@ -8,7 +9,16 @@ import pymysql
 from . import config as app_config
 
 TABLE = "writes"
-SCHEMA = f"CREATE TABLE IF NOT EXISTS {TABLE} (seq BIGINT PRIMARY KEY, written_at DOUBLE NOT NULL, region VARCHAR(32) NOT NULL)"
+# A row is (run, seq): every writer run has its own id, so a run's count never takes another run's row for its own
+# (drills that each start at seq 1 against one database would otherwise hide each other's lost writes).
+SCHEMA = (f"CREATE TABLE IF NOT EXISTS {TABLE} (run VARCHAR(64) NOT NULL, seq BIGINT NOT NULL, written_at DOUBLE NOT NULL, "
+          "region VARCHAR(32) NOT NULL, PRIMARY KEY (run, seq))")
+RUN_PATTERN = r"[A-Za-z0-9_.:-]{1,64}"
+
+
+def new_run_id(region):
+    """A writer run's id: its region, the time it started and 6 random hex digits (unique across writers)."""
+    return f"{region}-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{secrets.token_hex(3)}"
 
 
 RELOAD_INTERVAL = 1.0  # seconds
@@ -21,14 +31,17 @@ class WriteError(Exception):
 class App:
     """The application's data access. load_config() is called again after a failed write (a failover moves the writer)."""
 
-    def __init__(self, load_config, user, password, database, cloudwatch=None, connect_timeout=2):
+    def __init__(self, load_config, user, password, database, cloudwatch=None, connect_timeout=2, run=None):
         if not re.fullmatch(r"[A-Za-z0-9_]{1,64}", database or ""):
             raise app_config.ConfigError(f"database={database!r} is not a database name: letters, digits and _, at most 64")
+        if run is not None and not re.fullmatch(RUN_PATTERN, run):
+            raise app_config.ConfigError(f"run={run!r} is not a run id: letters, digits and _.:-, at most 64")
         self.load_config = load_config
         self.user, self.password, self.database = user, password, database
         self.cloudwatch = cloudwatch
         self.connect_timeout = connect_timeout
         self.config = load_config()
+        self.run = run or new_run_id(self.config.region)
         self._reloaded = time.monotonic()
         self._writer = None
 
@@ -59,12 +72,12 @@ class App:
 
     # operations -------------------------------------------------------------------------------
     def write(self, seq):
-        """Insert row seq on the writer; returns the write's GTID once the writer acknowledged it."""
+        """Insert row (run, seq) on the writer; returns the write's GTID once the writer acknowledged it."""
         started = time.monotonic()
         try:
             with self.writer().cursor() as cursor:
-                cursor.execute(f"INSERT INTO {TABLE} (seq, written_at, region) VALUES (%s, %s, %s)",
-                               (seq, time.time(), self.config.region))
+                cursor.execute(f"INSERT INTO {TABLE} (run, seq, written_at, region) VALUES (%s, %s, %s, %s)",
+                               (self.run, seq, time.time(), self.config.region))
                 cursor.execute("SELECT @@last_gtid")
                 gtid = cursor.fetchone()[0]
         except pymysql.err.Error as exc:
@@ -76,7 +89,7 @@ class App:
         return gtid
 
     def read(self, seq, after_gtid=None, timeout=5.0):
-        """Row seq from this region's replica; with after_gtid, first wait until the replica applied that write
+        """Row seq of this run from this region's replica; with after_gtid, first wait until the replica applied that write
         (read-your-writes); raises TimeoutError when it has not within timeout."""
         started = time.monotonic()
         try:
@@ -86,7 +99,7 @@ class App:
                     if cursor.fetchone()[0] != 0:
                         self._failed("read", TimeoutError(), "ReplicationTimeout")
                         raise TimeoutError(f"{self.config.reader} did not apply {after_gtid} within {timeout} s")
-                cursor.execute(f"SELECT seq, written_at, region FROM {TABLE} WHERE seq = %s", (seq,))
+                cursor.execute(f"SELECT seq, written_at, region FROM {TABLE} WHERE run = %s AND seq = %s", (self.run, seq))
                 row = cursor.fetchone()
         except pymysql.err.Error as exc:
             self._failed("read", exc)

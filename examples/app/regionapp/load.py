@@ -10,7 +10,7 @@ from .client import TABLE, WriteError
 
 def run_load(app, ack_log, rate=10.0, duration=60.0, start_seq=1, should_stop=lambda: False):
     """Write seq, seq+1, ... at `rate` per second for `duration` seconds; one JSON line per attempt in ack_log:
-    {"seq", "acked_at", "writer"} when acknowledged, {"seq", "failed_at", "error"} when not."""
+    {"run", "seq", "acked_at", "writer"} when acknowledged, {"run", "seq", "failed_at", "error"} when not."""
     interval = 1.0 / rate
     began = time.monotonic()
     seq = start_seq
@@ -18,9 +18,9 @@ def run_load(app, ack_log, rate=10.0, duration=60.0, start_seq=1, should_stop=la
         while time.monotonic() - began < duration and not should_stop():
             try:
                 app.write(seq)
-                entry = {"seq": seq, "acked_at": time.time(), "writer": str(app.config.writer)}
+                entry = {"run": app.run, "seq": seq, "acked_at": time.time(), "writer": str(app.config.writer)}
             except WriteError as exc:
-                entry = {"seq": seq, "failed_at": time.time(), "error": str(exc)}
+                entry = {"run": app.run, "seq": seq, "failed_at": time.time(), "error": str(exc)}
             log.write(json.dumps(entry) + "\n")
             log.flush()
             seq += 1
@@ -37,14 +37,23 @@ def read_acks(path):
     return [e for e in entries if "acked_at" in e]
 
 
-def present_on(connection):
+def key(ack):
+    """What identifies a write: its run and its seq."""
+    return ack["run"], ack["seq"]
+
+
+def present_on(connection, runs):
+    """The (run, seq) of every row of these runs the database holds."""
+    runs = sorted(set(runs))
+    if not runs:
+        return set()
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT seq FROM {TABLE}")
-        return {row[0] for row in cursor.fetchall()}
+        cursor.execute(f"SELECT run, seq FROM {TABLE} WHERE run IN ({', '.join(['%s'] * len(runs))})", runs)
+        return {(row[0], row[1]) for row in cursor.fetchall()}
 
 
 def _figures(acks, present):
-    lost = [a for a in acks if a["seq"] not in present]
+    lost = [a for a in acks if key(a) not in present]
     times = sorted(a["acked_at"] for a in acks)
     return {
         "writes_acknowledged": len(acks),
@@ -58,7 +67,7 @@ def _figures(acks, present):
 
 
 def outcome(acks, present, moves=()):
-    """The measured outcome. moves: [{"name", "at"}] (epoch seconds, e.g. a failover's start). Each ack counts for
+    """The measured outcome. present: the (run, seq) the final primary holds. moves: [{"name", "at"}] (epoch seconds, e.g. a failover's start). Each ack counts for
     the first move after it (a write lost in a failover was acknowledged before it); per move also the
     client-observed write downtime: the longest time without an acknowledged write from the last one before the
     move until the next move (a failback's switchover comes well after the failback starts)."""

@@ -62,16 +62,30 @@ def test_bad_database_name_and_missing_password_are_refused(monkeypatch):
 
 # the count -----------------------------------------------------------------------------------------------
 def test_outcome_counts_lost_writes_and_downtime_per_move():
-    acks = [{"seq": s, "acked_at": t} for s, t in ((1, 10.0), (2, 11.0), (3, 12.0), (4, 13.0), (5, 20.0), (6, 21.0))]
-    result = outcome(acks, present={1, 2, 5, 6}, moves=[{"name": "failover", "at": 14.0}])
+    acks = [{"run": "r", "seq": s, "acked_at": t} for s, t in ((1, 10.0), (2, 11.0), (3, 12.0), (4, 13.0), (5, 20.0), (6, 21.0))]
+    result = outcome(acks, present={("r", 1), ("r", 2), ("r", 5), ("r", 6)}, moves=[{"name": "failover", "at": 14.0}])
     move = result["moves"][0]
     assert (move["writes_acknowledged"], move["writes_lost"], move["data_loss_window_s"]) == (4, 2, 1.0)
     assert move["write_downtime_s"] == 7.0 and move["lost_seqs"] == [3, 4]
     assert result["total"]["writes_lost"] == 2
     # a move whose switchover comes later than its start (a failback): the longest gap in its period
-    acks += [{"seq": s, "acked_at": t} for s, t in ((7, 30.0), (8, 31.0), (9, 40.5), (10, 41.0))]
-    later = outcome(acks, present={1, 2, 5, 6, 7, 8, 9, 10}, moves=[{"name": "failover", "at": 14.0}, {"name": "failback", "at": 29.5}])
+    acks += [{"run": "r", "seq": s, "acked_at": t} for s, t in ((7, 30.0), (8, 31.0), (9, 40.5), (10, 41.0))]
+    later = outcome(acks, present={("r", s) for s in (1, 2, 5, 6, 7, 8, 9, 10)},
+                    moves=[{"name": "failover", "at": 14.0}, {"name": "failback", "at": 29.5}])
     assert later["moves"][1]["write_downtime_s"] == 9.5 and later["moves"][1]["writes_lost"] == 0
+
+
+def test_another_runs_row_is_not_this_runs_write():
+    # an earlier run wrote seq 1-3 and kept them; this run's seq 2 and 3 were lost: they count as lost
+    acks = [{"run": "new", "seq": s, "acked_at": float(s)} for s in (1, 2, 3)]
+    present = {("old", 1), ("old", 2), ("old", 3), ("new", 1)}
+    assert outcome(acks, present)["total"]["writes_lost"] == 2
+
+
+def test_bad_run_id_is_refused():
+    with pytest.raises(app_config.ConfigError, match="run='a b' is not a run id"):
+        App(lambda: app_config.from_parameters("shop", GOOD), "admin", "pw", "app", run="a b")
+    assert App(lambda: app_config.from_parameters("shop", GOOD), "admin", "pw", "app").run.startswith(f"{WEST}-")
 
 
 # against the data plane ---------------------------------------------------------------------------
@@ -156,14 +170,14 @@ def test_load_through_an_unplanned_failover_counts_what_was_lost(stack, tmp_path
         writer.join()
     acks = read_acks(log)
     with app._connect(app.config.writer) as connection:  # the final primary: the promoted replica
-        present = present_on(connection)
+        present = present_on(connection, {app.run})
     result = outcome(acks, present, [{"name": "failover", "at": failover_at}])
     move = result["moves"][0]
     assert move["writes_lost"] >= 10 and move["writes_lost"] < move["writes_acknowledged"]
     assert move["data_loss_window_s"] > 0 and move["write_downtime_s"] > 0
     # every lost write was acknowledged by the old primary; none of those the new primary acknowledged is missing
     old_writer = acks[0]["writer"]
-    assert {a["writer"] for a in acks if a["seq"] not in present} == {old_writer}
+    assert {a["writer"] for a in acks if (a["run"], a["seq"]) not in present} == {old_writer}
     assert result["total"]["writes_lost"] >= move["writes_lost"]
     with pytest.raises(WriteError):  # the old primary's region is out: a write there is not acknowledged
         App(lambda: app_config.from_parameters("shop", dict(GOOD, write_endpoint=endpoint_of_east(control))),
