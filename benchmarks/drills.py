@@ -6,8 +6,9 @@ then runs `playbooks/drill.yml` N times: the reference application writes from t
 region goes down, the failover runs (unplanned), the region comes back and the failback runs (planned). Every
 second drill first delays the drill region's replica (`--lag`, MASTER_DELAY), so the failover really loses the
 writes of those seconds. Prints, per drill and move, the writes acknowledged and lost on the final primary, the
-data-loss window measured on them beside the one the run claimed, and the client's write downtime; and whether
-every planned move lost nothing and no unplanned one lost more than it claimed.
+data-loss window measured on them beside the one the run claimed, the client's write downtime, and the transactions
+the failback found only on the old primary it retired (old only: never fewer than the writes the failover lost);
+and whether every planned move lost nothing and no unplanned one lost more than it claimed.
 
     .venv/bin/python benchmarks/drills.py [--drills 5] [--lag 30] [--target us-west-2] [--mitogen]
 """
@@ -41,15 +42,17 @@ def main():
                 control(endpoint, "POST", "replication", {"action": "delay", "resource": f"{APP_NAME}-db", "region": args.target, "seconds": lag})
             seconds = playbook(env, "playbooks/drill.yml", *extra_vars({"drill_target": args.target, "report_dir": str(work / "reports")}))
             report = json.loads(sorted((work / "reports").glob("drill-*Z.json"))[-1].read_text())
+            # what the failback found only on the old primary it retired (its GTIDs beyond the new primary's)
+            retired = json.loads(Path(report["failback"]["report"]).read_text())["retired_databases"]
+            report["old_only"] = next((r for r in retired if r["region"] == HOME), None)
             rows.append((number, lag, seconds, report))
     finally:
         subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
-    shutil.rmtree(work)  # kept after a failure: the reports and the simulator's log are in it
 
     print(f"{len(rows)} drills on the data plane: {HOME} down, failover to {args.target} (unplanned), restore, failback (planned); "
           f"the application writes 20 rows/s from {args.target}")
     print(f"{'drill':>5} {'delay s':>7} {'move':9} {'mode':10} {'acked':>6} {'lost':>5} {'measured s':>10} {'claimed s':>9} "
-          f"{'claim ok':>8} {'downtime s':>10} {'drill s':>7}")
+          f"{'claim ok':>8} {'downtime s':>10} {'old only':>8} {'drill s':>7}")
     safe, stalled = True, []
     for number, lag, seconds, report in rows:
         for move in ("failover", "failback"):
@@ -60,15 +63,25 @@ def main():
             safe &= ok
             if writes["write_downtime_s"] is None:
                 stalled.append(f"drill {number} {move}")
+            # the failback's count of the transactions only the retired old primary held: never below the lost writes
+            old_only = report["old_only"] if move == "failover" else None
+            found = "" if old_only is None else (str(old_only["count"]) if old_only["checked"] else "unknown")
+            if move == "failover" and not (old_only and old_only["checked"] and old_only["count"] >= writes["writes_lost"]):
+                safe = False
+                found += " NO"
             print(f"{number:5d} {lag:7.0f} {move:9} {mode:10} {writes['writes_acknowledged']:6d} {writes['writes_lost']:5d} "
                   f"{writes['data_loss_window_s']:10.2f} {claimed if claimed is not None else 'unknown':>9} {'yes' if ok else 'NO':>8} "
-                  f"{writes['write_downtime_s'] if writes['write_downtime_s'] is not None else float('nan'):10.2f} {seconds:7.1f}")
+                  f"{writes['write_downtime_s'] if writes['write_downtime_s'] is not None else float('nan'):10.2f} {found:>8} {seconds:7.1f}")
     print()
-    print("every planned move lost 0 writes and no unplanned one lost more than it claimed" if safe
-          else "UNSAFE: a move lost more than its report claimed (see NO above)")
+    print("every planned move lost 0 writes, no unplanned one lost more than it claimed, and every failback found at least the "
+          "lost writes on the old primary it retired (old only)" if safe else "UNSAFE: a move lost more than its report claimed (see NO above)")
     if stalled:
         # not a loss the report hides, but an application that could not write again (downtime nan above)
         print(f"NO WRITE ACKNOWLEDGED after: {', '.join(stalled)}")
+    if safe and not stalled:
+        shutil.rmtree(work)
+    else:  # kept: the reports, the writers' logs and the simulator's log are in it
+        print(f"kept for reading: {work}")
     sys.exit(0 if safe and not stalled else 1)
 
 

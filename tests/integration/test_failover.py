@@ -420,6 +420,12 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     steps = [step["step"] for step in failback["timeline"]]
     assert steps[0] == "preflight" and "rebuild us-east-1" in steps and steps[-2:] == ["replicas", "verify failback"], steps
     assert failback["topology_after"]["writable_databases"] == ["us-east-1"]
+    # the databases the failback retired, with what only they held (read from the servers' GTIDs): the old primary
+    # holds at least every write the failover lost; the DR primary, retired after a planned switchover, nothing
+    retired = {r["region"]: r for r in failback["retired_databases"]}
+    assert retired["us-east-1"]["checked"] and retired["us-east-1"]["count"] >= failover["writes_lost"], retired
+    assert retired["us-east-1"]["kept_in"].startswith(f"{APP}-db-retired-"), retired
+    assert retired["us-west-2"]["checked"] and retired["us-west-2"]["count"] == 0, retired
 
     since = time.time()
     again = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path), inventory=INVENTORY)
