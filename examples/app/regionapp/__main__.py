@@ -47,21 +47,26 @@ def make_app(args):
                run=getattr(args, "run", None))
 
 
-def serve(args):
-    app = make_app(args)
+def make_server(app, host, port):
+    """GET /health: 200 while the application runs with its configuration (liveness: what the load balancer and the
+    auto scaling group check, so that a database outage never makes them replace every instance); GET /ready: 200
+    when the configured writer takes writes now, else 503 (readiness to write, for monitoring and drills)."""
     lock = threading.Lock()
 
     class Health(BaseHTTPRequestHandler):
         def do_GET(self):  # noqa: N802 (http.server's name)
-            if self.path != "/health":
+            path = self.path.split("?")[0]
+            if path not in ("/health", "/ready"):
                 self.send_error(404)
                 return
-            with lock:
-                ok = app.can_write()
-                body = {"region": app.config.region, "active_region": app.config.active_region,
-                        "writer": str(app.config.writer), "can_write": ok}
+            body = {"region": app.config.region, "active_region": app.config.active_region, "writer": str(app.config.writer)}
+            status = 200
+            if path == "/ready":
+                with lock:
+                    body["can_write"] = app.can_write()
+                status = 200 if body["can_write"] else 503
             data = json.dumps(body).encode()
-            self.send_response(200 if ok else 503)
+            self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -70,8 +75,13 @@ def serve(args):
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer((args.host, args.port), Health)
-    print(f"regionapp: /health on http://{args.host}:{args.port} (region {app.config.region})", flush=True)
+    return ThreadingHTTPServer((host, port), Health)
+
+
+def serve(args):
+    app = make_app(args)
+    server = make_server(app, args.host, args.port)
+    print(f"regionapp: /health and /ready on http://{args.host}:{args.port} (region {app.config.region})", flush=True)
     server.serve_forever()
 
 
@@ -109,7 +119,7 @@ def parser():
                    help="Secrets Manager secret with the database password (when APP_DB_PASSWORD is not set)")
     p.add_argument("--no-metrics", dest="metrics", action="store_false", help="publish no CloudWatch metrics")
     sub = p.add_subparsers(dest="command", required=True)
-    s = sub.add_parser("serve", help="serve /health (200 when this region's configuration can write)")
+    s = sub.add_parser("serve", help="serve /health (200 while running) and /ready (200 when the writer takes writes)")
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8080)
     s.set_defaults(func=serve)

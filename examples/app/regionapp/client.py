@@ -120,13 +120,16 @@ class App:
         return lag
 
     def can_write(self):
+        """Whether the configured writer takes writes now (not read_only); re-reads the configuration when not."""
         try:
             with self.writer().cursor() as cursor:
                 cursor.execute("SELECT @@read_only")
-                return cursor.fetchone()[0] == 0
+                if cursor.fetchone()[0] == 0:
+                    return True
         except pymysql.err.Error:
             self._drop_writer()
-            return False
+        self._reload()
+        return False
 
     # helpers ------------------------------------------------------------------------------
     def _reload(self):

@@ -143,6 +143,38 @@ def test_read_your_writes_and_metrics(stack):
     assert {m["MetricName"] for m in metrics["Metrics"]} >= {"OperationLatency", "ReplicationLag", "ErrorCount"}
 
 
+def test_health_is_liveness_and_ready_says_whether_it_can_write(stack):
+    import urllib.error
+    import urllib.request
+
+    from regionapp.__main__ import make_server
+
+    app, control, west, ssm, endpoint = stack
+    server = make_server(app, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+
+    def get(path):
+        try:
+            with urllib.request.urlopen(url + path, timeout=10) as answer:
+                return answer.status, json.loads(answer.read())
+        except urllib.error.HTTPError as exc:
+            return exc.code, json.loads(exc.read()) if exc.headers.get_content_type() == "application/json" else None
+
+    try:
+        assert get("/ready") == (200, {"region": WEST, "active_region": EAST, "writer": endpoint(east_rds(control), "app-db"), "can_write": True})
+        control.outage(EAST)  # the writer's region is out: not ready to write, but alive (the load balancer keeps it)
+        status, body = get("/ready")
+        assert status == 503 and body["can_write"] is False
+        assert get("/health")[0] == 200 and get("/nothing")[0] == 404
+    finally:
+        server.shutdown()
+
+
+def east_rds(control):
+    return boto3.client("rds", region_name=EAST, endpoint_url=control.endpoint)
+
+
 def test_load_through_an_unplanned_failover_counts_what_was_lost(stack, tmp_path):
     import time
 
