@@ -1,4 +1,4 @@
-"""EC2 launch templates: template tags stay out of the version data; later versions launch."""
+"""EC2 launch templates: template tags stay out of the version data; later versions launch. Instances take their\nnetwork interfaces along; DescribeTags names a NAT gateway natgateway."""
 
 import base64
 
@@ -38,3 +38,15 @@ def test_terminated_instance_takes_its_network_interface_along(client):
     assert ec2.describe_network_interfaces(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["NetworkInterfaces"] == []
     ec2.delete_subnet(SubnetId=subnet)
     ec2.delete_vpc(VpcId=vpc)
+
+
+def test_describe_tags_names_a_nat_gateway_as_aws_does(client):
+    ec2 = client("ec2", "us-west-2")
+    vpc = ec2.create_vpc(CidrBlock="10.50.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.50.1.0/24")["Subnet"]["SubnetId"]
+    address = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=subnet, AllocationId=address,
+                                 TagSpecifications=[{"ResourceType": "natgateway", "Tags": [{"Key": "Name", "Value": "shop-nat"}]}])["NatGateway"]
+    by_type = ec2.describe_tags(Filters=[{"Name": "resource-id", "Values": [nat["NatGatewayId"]]},
+                                         {"Name": "resource-type", "Values": ["natgateway"]}])["Tags"]
+    assert [(t["ResourceType"], t["Key"], t["Value"]) for t in by_type] == [("natgateway", "Name", "shop-nat")]

@@ -7,12 +7,14 @@ LaunchTemplateData, where AWS never puts them, so amazon.aws.ec2_launch_template
 difference and makes a new version on every run of a tagged template; (3) creates the network
 interfaces of RunInstances with DeleteOnTermination false, so they stay "in-use" after the
 instance is terminated and a VPC can never be emptied. AWS deletes them with the instance
-unless DeleteOnTermination was set to false for that interface.
+unless DeleteOnTermination was set to false for that interface; (4) names a NAT gateway's resource
+type "nat-gateway" in DescribeTags, where AWS says (and filters on) "natgateway", so a tag filter by
+resource type finds none of its tags and amazon.aws.ec2_vpc_nat_gateway re-tags it on every run.
 """
 
 from moto.core.types import Base64EncodedString
 from moto.ec2.models import instances, launch_templates
-from moto.ec2.utils import parse_user_data
+from moto.ec2.utils import EC2_PREFIX_TO_RESOURCE, parse_user_data
 
 _moto_create_version = launch_templates.LaunchTemplate.create_version
 
@@ -45,6 +47,7 @@ def _prep_nics(self, nic_spec, *args, **kwargs):
 
 
 def apply():
+    EC2_PREFIX_TO_RESOURCE["nat"] = "natgateway"  # DescribeTags' resource type, as AWS names it
     if launch_templates.LaunchTemplate.create_version is not _create_version:
         launch_templates.LaunchTemplate.create_version = _create_version
     if instances.Instance.prep_nics is not _prep_nics:
