@@ -80,6 +80,22 @@ def check_region(aws, region):
     assert ingress("db") == {(3306, 3306, (), (sg["app"]["GroupId"],))}
     assert ingress("cache") == {(6379, 6379, (), (sg["app"]["GroupId"],))}
 
+    # the private subnets reach SSM, Secrets Manager, CloudWatch and logs through interface endpoints that only the
+    # app tier may use, and S3 (the Amazon Linux repositories) through a gateway endpoint on their route table
+    endpoints = {e["ServiceName"]: e for e in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["VpcEndpoints"]}
+    assert sorted(endpoints) == sorted(f"com.amazonaws.{region}.{s}" for s in ("s3", "ssm", "secretsmanager", "monitoring", "logs"))
+    private_table = {t["RouteTableId"] for t in ec2.describe_route_tables(
+        Filters=[{"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "tag:Tier", "Values": ["private"]}])["RouteTables"]}
+    assert endpoints[f"com.amazonaws.{region}.s3"]["VpcEndpointType"] == "Gateway"
+    assert set(endpoints[f"com.amazonaws.{region}.s3"]["RouteTableIds"]) == private_table
+    endpoints_sg = groups[f"{APP['app_name']}-endpoints"]
+    assert {(p["FromPort"], tuple(g["GroupId"] for g in p["UserIdGroupPairs"])) for p in endpoints_sg["IpPermissions"]} == {(443, (sg["app"]["GroupId"],))}
+    for service in ("ssm", "secretsmanager", "monitoring", "logs"):
+        endpoint = endpoints[f"com.amazonaws.{region}.{service}"]
+        assert endpoint["VpcEndpointType"] == "Interface" and endpoint["PrivateDnsEnabled"], endpoint
+        assert sorted(endpoint["SubnetIds"]) == sorted(s["SubnetId"] for s in tiers["private"])
+        assert [g["GroupId"] for g in endpoint["Groups"]] == [endpoints_sg["GroupId"]]
+
     elb = aws("elbv2", region)
     (alb,) = elb.describe_load_balancers(Names=[f"{APP['app_name']}-alb"])["LoadBalancers"]
     assert alb["Scheme"] == "internet-facing" and alb["VpcId"] == vpc_id
@@ -120,6 +136,10 @@ def leftovers(aws):
         found += [f"{region} subnet {s['SubnetId']}" for s in ec2.describe_subnets()["Subnets"] if s["VpcId"] in vpcs]
         found += [f"{region} security group {g['GroupName']}" for g in ec2.describe_security_groups()["SecurityGroups"]
                   if g["GroupName"].startswith(f"{NAME}-") or g["VpcId"] in vpcs]
+        found += [f"{region} VPC endpoint {e['ServiceName']}" for e in ec2.describe_vpc_endpoints()["VpcEndpoints"]
+                  if e["State"].lower() not in ("deleted", "deleting")]
+        found += [f"{region} NAT gateway {n['NatGatewayId']}" for n in ec2.describe_nat_gateways()["NatGateways"]
+                  if n["State"] not in ("deleted", "deleting")]
         found += [f"{region} launch template {t['LaunchTemplateName']}" for t in ec2.describe_launch_templates()["LaunchTemplates"]
                   if t["LaunchTemplateName"].startswith(f"{NAME}-")]
 
@@ -173,6 +193,8 @@ def leftovers(aws):
               for g in aws("elasticache").describe_global_replication_groups()["GlobalReplicationGroups"]]
     found += [f"global cluster {g['GlobalClusterIdentifier']}" for g in aws("rds").describe_global_clusters()["GlobalClusters"]]
     found += [f"IAM role {r['RoleName']}" for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{NAME}-")]
+    found += [f"IAM instance profile {p['InstanceProfileName']}" for p in aws("iam").list_instance_profiles()["InstanceProfiles"]
+              if p["InstanceProfileName"].startswith(f"{NAME}-")]
     route53 = aws("route53")
     for zone in route53.list_hosted_zones()["HostedZones"]:
         records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
@@ -281,6 +303,65 @@ def test_health_checks_follow_the_alb_listener(provisioned, aws):
         assert (config["Type"], config["Port"], config["ResourcePath"]) == ("HTTP", 80, "/health"), config
         observations = r53.get_health_check_status(HealthCheckId=check["Id"])["HealthCheckObservations"]
         assert all(o["StatusReport"]["Status"].startswith("Success") for o in observations), observations
+
+
+def test_the_instances_run_the_application_with_a_least_privilege_profile(provisioned, aws, sim, tmp_path):
+    """The launch template's user data carries the reference application and runs it; run here from that user data,
+    against the simulator, it serves /health with its region's configuration. The instance profile allows the
+    application's own configuration, password and metrics, and nothing else."""
+    import base64
+    import os
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    region = "us-west-2"
+    versions = aws("ec2", region).describe_launch_template_versions(LaunchTemplateName=f"{NAME}-app", Versions=["$Latest"])
+    data = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+    assert data["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{NAME}-app"), data["IamInstanceProfile"]
+    user_data = base64.b64decode(data["UserData"]).decode()
+    assert len(user_data) <= 16384
+    service = next(line for line in user_data.splitlines() if line.startswith("ExecStart="))
+    assert service.endswith(f"app.pyz --app {NAME} --region {region} --db-secret {NAME}/rds/master serve --host 0.0.0.0 --port 8080")
+    pyz = tmp_path / "app.pyz"
+    pyz.write_bytes(base64.b64decode(user_data.split("<<'PYZ'\n", 1)[1].split("\nPYZ\n", 1)[0]))
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    app = subprocess.Popen([sys.executable, str(pyz), "--app", NAME, "--region", region, "--db-secret", f"{NAME}/rds/master",
+                            "--no-metrics", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        # it says so once it listens (after reading SSM and Secrets Manager); a failure ends it with the reason
+        said = app.stdout.readline()
+        assert said.startswith("regionapp: /health and /ready on"), said + app.stdout.read()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+            health = (answer.status, json.loads(answer.read()))
+        assert health[0] == 200 and (health[1]["region"], health[1]["active_region"]) == (region, HOME), health
+    finally:
+        app.terminate()
+        app.wait(10)
+
+    iam = aws("iam")
+    assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName=f"{NAME}-app")["InstanceProfiles"]] == [f"{NAME}-app"]
+    trust = iam.get_role(RoleName=f"{NAME}-app")["Role"]["AssumeRolePolicyDocument"]
+    assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "ec2.amazonaws.com"}]
+    policy = iam.get_role_policy(RoleName=f"{NAME}-app", PolicyName=f"{NAME}-app")["PolicyDocument"]
+    if isinstance(policy, str):
+        policy = json.loads(policy)
+    account = aws("sts").get_caller_identity()["Account"]
+    allowed = {s["Sid"]: (s["Action"], s["Resource"], s.get("Condition")) for s in policy["Statement"]}
+    assert allowed == {
+        "ReadItsConfiguration": (["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
+                                 [f"arn:aws:ssm:*:{account}:parameter/{NAME}/config", f"arn:aws:ssm:*:{account}:parameter/{NAME}/config/*"], None),
+        "ReadItsDatabasePassword": ("secretsmanager:GetSecretValue", f"arn:aws:secretsmanager:*:{account}:secret:{NAME}/rds/master-??????", None),
+        "DecryptOnlyThroughSecretsManagerAndSsm": ("kms:Decrypt", f"arn:aws:kms:*:{account}:key/*",
+                                                   {"StringLike": {"kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"]}}),
+        "PublishItsMetrics": ("cloudwatch:PutMetricData", "*", {"StringEquals": {"cloudwatch:namespace": f"{NAME}/MultiRegion"}}),
+    }
+    assert all(s["Effect"] == "Allow" for s in policy["Statement"])
 
 
 @pytest.mark.slow(170)
