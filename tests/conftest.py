@@ -284,6 +284,27 @@ def data_plane(sim, tmp_path):
 
 
 @pytest.fixture
+def provisioned_data(provisioned, data_plane, aws):
+    """The provisioned stack with real databases behind it: the snapshot was provisioned without the data plane, so
+    its servers start now (as on the next RDS request) and each region's configuration names them, as provision
+    writes it (the home region's database is the writer)."""
+    from regionsim import dataplane
+
+    dataplane.PLANE.reconcile()
+    app = "shop"
+
+    def endpoint(region):
+        found = aws("rds", region).describe_db_instances(DBInstanceIdentifier=f"{app}-db")["DBInstances"][0]["Endpoint"]
+        return f"{found['Address']}:{found['Port']}"
+
+    home = endpoint("us-east-1")
+    for region in ("us-east-1", "us-west-2", "eu-west-1"):
+        for name, value in (("write_endpoint", home), ("read_endpoints", endpoint(region))):
+            aws("ssm", region).put_parameter(Name=f"/{app}/config/{name}", Value=value, Overwrite=True)
+    return provisioned
+
+
+@pytest.fixture
 def module(sim, monkeypatch):
     """module("rds_promote", {...}, check=False, diff=False) runs one multiregion.dr module on the simulator and
     returns its result dict (failed results included): in this process (tests/module_runner.py; a fraction of a

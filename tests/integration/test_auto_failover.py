@@ -1,14 +1,16 @@
 """Automatic failover with the real ansible-rulebook on the simulator: extensions/eda/rulebooks/auto_failover.yml with
-the multiregion.dr.region_health source. One Route 53 checker cut off from the active region, or an outage shorter
-than the debounce, moves nothing and tells no one; notify_only changes nothing and tells the team; the acting
-rulebook fails the active region over once it is down for the debounce, and fences it when it comes back (never a
-failback); a second outage inside the cool-down is told once and moves nothing.
-Every check reads AWS through boto3; waits are on AWS state."""
+the multiregion.dr.region_health source, and the reference application writing from us-west-2 on the data plane.
+One Route 53 checker cut off from the active region, or an outage shorter than the debounce, moves nothing and tells
+no one; notify_only changes nothing and tells the team; the acting rulebook fails the active region over once it is
+down for the debounce, and fences it when it comes back (never a failback): the old database then refuses writes and
+holds none of the application's writes since the outage; a second outage inside the cool-down is told once and
+moves nothing. Every check reads AWS through boto3 and data through the databases; waits are on state."""
 
 import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -85,14 +87,61 @@ def rulebooks(provisioned, ansible_environment, tmp_path):
         rulebook.stop()
 
 
+def wait_until(check, what, timeout=60):
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
+
+
 def changes_since(sim, since):
     return [f"{e['region']} {e['service']} {e['action']}" for e in sim.log(since) if e.get("action") and not e["action"].startswith(READS)]
 
 
+class Writer:
+    """The reference application (examples/app) writing from us-west-2 in a thread, every acknowledgement logged."""
+
+    def __init__(self, aws, tmp_path):
+        sys.path.insert(0, str(ROOT / "examples" / "app"))
+        from regionapp.client import App, config_loader
+        from regionapp.load import read_acks, run_load
+
+        self.password = json.loads(aws("secretsmanager", "us-west-2").get_secret_value(SecretId=f"{APP}/rds/master")["SecretString"])["password"]
+        self.app = App(config_loader(aws("ssm", "us-west-2"), APP), "admin", self.password, "app")
+        self.log, self.read_acks = tmp_path / "acks.jsonl", read_acks
+        self.log.touch()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=run_load, args=(self.app, self.log),
+                                       kwargs={"rate": 20, "duration": 3600, "should_stop": self.stopped.is_set}, daemon=True)
+        self.thread.start()
+
+    def acks(self):
+        return self.read_acks(self.log)
+
+    def stop(self):
+        self.stopped.set()
+        self.thread.join(30)
+
+
+@pytest.fixture
+def writer(provisioned_data, aws, tmp_path):
+    started = Writer(aws, tmp_path)
+    yield started
+    started.stop()
+
+
 @pytest.mark.slow(150)
-def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced_on_return(provisioned, aws, rulebooks, tmp_path):
-    sim = provisioned
+def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced_on_return(provisioned_data, aws, rulebooks, writer, tmp_path):
+    """With the data plane: the application writes from us-west-2 throughout; once the old primary is back and
+    fenced, it refuses writes for real, and none of the application's writes after the outage landed on it."""
+    import pymysql
+
+    sim = provisioned_data
     assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
+    wait_until(lambda: writer.acks(), "the application's first acknowledged write")
+    old = aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["Endpoint"]
+    old_writer = f"{old['Address']}:{old['Port']}"
+    assert {a["writer"] for a in writer.acks()} == {old_writer}
 
     # notify_only: the active region goes down; the team is told what to run, and nothing else changes
     watcher = rulebooks("notify", notify_only=True, poll_interval=1, debounce_polls=3)
@@ -119,7 +168,7 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
 
     since = time.time()
     sim.outage("us-east-1")
-    outage = time.monotonic()
+    outage, outage_at = time.monotonic(), time.time()
     watcher.wait_for(lambda: any(e["action"] == "Publish" for e in sim.log(since)), "the notification")
     watcher.stop()
     assert changes_since(sim, since) == ["us-west-2 sns Publish"], changes_since(sim, since)
@@ -151,6 +200,18 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
     calls = changes_since(sim, since)
     assert not [c for c in calls if c.endswith(("PromoteReadReplica", "FailoverGlobalReplicationGroup"))], calls
     assert actor.text().count("'decision': 'failover'") == 1, "failed over more than once for one outage"
+    # on the data plane: the application writes to the promoted database, and the fenced old one refuses writes
+    acked = len(writer.acks())
+    wait_until(lambda: len(writer.acks()) > acked + 5, "more acknowledged writes after the fence")
+    writer.stop()
+    after = [a for a in writer.acks() if a["acked_at"] > outage_at]
+    assert after and old_writer not in {a["writer"] for a in after}, after[-3:]
+    with pymysql.connect(host=old["Address"], port=old["Port"], user="admin", password=writer.password, database="app",
+                         connect_timeout=5, autocommit=True) as connection, connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM writes WHERE run = %s AND written_at > %s", (writer.app.run, outage_at))
+        assert cursor.fetchone()[0] == 0, "a write after the outage landed on the old primary"
+        with pytest.raises(pymysql.err.OperationalError, match="read-only"):
+            cursor.execute("INSERT INTO writes (run, seq, written_at, region) VALUES ('probe', 1, 0, 'us-east-1')")
 
     # a second outage, of the new active region, inside the cool-down: the team is told once, nothing moves
     since = time.time()
