@@ -5,13 +5,20 @@
 counts from). The failover_lock module writes them; the region_health event source reads them to hold
 automation back."""
 
+import secrets
 import time
 
 LOCK_NAME = "_multiregion-dr-lock"
 HISTORY_NAME = "_multiregion-dr-last"
 TTL = 60
-# A TXT string holds 255 characters; the times come first, so that a long owner or operation is what gets cut.
-KEYS = ("since", "beat", "owner", "operation")
+# A TXT string holds 255 characters; the times and the run's token come first, so that a long owner or operation is
+# what gets cut.
+KEYS = ("since", "beat", "token", "owner", "operation")
+
+
+def new_token():
+    """A run's resume token: what another owner (a relaunched AWX job, a colleague) gives to go on with the run."""
+    return secrets.token_hex(6)
 
 
 def encode(entry):

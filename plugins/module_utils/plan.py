@@ -103,8 +103,9 @@ def failover_source(topology, target):
 
 
 def resumed(lock_msg):
-    """The lock module keeps the lock, unchanged, for the same owner and operation: this is a rerun."""
-    return "already holds the lock" in (lock_msg or "")
+    """The lock module keeps the lock for the same owner and operation (a rerun), or passes it to another owner with
+    the run's token (failover_lock resume_token): either way this run goes on with one under way."""
+    return "already holds the lock" in (lock_msg or "") or " resumes the run of " in (lock_msg or "")
 
 
 def failover_state(topology, target, lock_msg=None):

@@ -87,6 +87,16 @@ options:
         holder's lock. The cool-down still applies; O(ignore_cooldown) is a separate decision.
     type: bool
     default: false
+  resume_token:
+    description:
+      - Go on with the run that holds the lock, as another owner (a relaunched AWX job gets a new owner, a colleague
+        takes over a run whose operator is away) - the token that run's lock carries (RV(lock.token), printed in its
+        report when it failed). With the matching token and the same O(operation) the lock passes to O(owner) and
+        keeps its token and the time it was taken; any other token is refused.
+      - It only resumes the lock. Every gate of the run (the plan, the RPO budget, the cool-down) still applies.
+      - Empty - no resume.
+    type: str
+    default: ""
   ignore_cooldown:
     description:
       - Take the lock within the cool-down (a deliberate second move, a drill). A lock held by another run is still
@@ -146,12 +156,16 @@ lock:
       description: The holder's last heartbeat (epoch seconds; when it was taken, before the first).
       type: int
       returned: when held
+    token:
+      description: The run's resume token (O(resume_token)); absent from locks taken by versions before it.
+      type: str
+      returned: when held
     idle_seconds:
       description: Seconds since the last heartbeat; the lock is stale when this exceeds O(stale_after_seconds).
       type: int
       returned: when held
   sample: {"owner": "alice@laptop", "operation": "failover to eu-west-1", "since": 1795600000, "beat": 1795600030, "age_seconds": 42,
-           "idle_seconds": 12}
+           "idle_seconds": 12, "token": "3f9a0c41d2e7"}
 last_completed:
   description: The last operation that released the lock with O(record_completion=true); empty when none did.
   returned: always
@@ -161,6 +175,10 @@ took_over_from:
   description: The stale lock (or, with O(take_over), the live one) that this run replaced.
   returned: when a lock was taken over
   type: dict
+resumed_from:
+  description: The lock this run goes on with, as it was before O(resume_token) passed it to O(owner).
+  returned: when a run was resumed with its token
+  type: dict
 cooldown_remaining_seconds:
   description: Seconds left in the cool-down (0 when none).
   returned: always
@@ -168,12 +186,13 @@ cooldown_remaining_seconds:
   sample: 0
 """
 
+import re
 import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, stale, txt
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, new_token, stale, txt
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
 
 
@@ -219,6 +238,8 @@ class Lock:
         held = decode(record)
         if held and held.get("owner") == p["owner"] and held.get("operation") == p["operation"]:
             return self.result(False, record, history, msg=f"{p['owner']} already holds the lock for {p['operation']}")
+        if p["resume_token"]:
+            return self.resume(held, record, history)
         last = decode(history)
         if last and p["cooldown_seconds"] and last["age_seconds"] < p["cooldown_seconds"] and not p["ignore_cooldown"]:
             self.module.fail_json(
@@ -232,7 +253,7 @@ class Lock:
                     f"(last heartbeat {held['idle_seconds']} s ago); it goes stale after {p['stale_after_seconds']} s without a "
                     "heartbeat (or set take_over=true if that run is dead)",
                 lock=held, last_completed=last)
-        mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time())}
+        mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time()), "token": new_token()}
         changes = [{"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(mine))}]
         if held:  # take over exactly this lock: if someone else replaced it meanwhile, the batch fails
             changes.insert(0, {"Action": "DELETE", "ResourceRecordSet": record})
@@ -240,6 +261,25 @@ class Lock:
             return self.result(True, txt(self.lock_name, encode(mine)), history, **({"took_over_from": held} if held else {}))
         self.change_exactly(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}", history, "at the same moment")
         return self.result(True, self.read(self.lock_name), history, **({"took_over_from": held} if held else {}))
+
+    def resume(self, held, record, history):
+        """The run that holds the lock goes on under another owner: same token, same operation, same start."""
+        p = self.params
+        if not held:
+            self.module.fail_json(msg=f"resume_token={p['resume_token']}: nobody holds the lock, so there is no run to resume; "
+                                      "run without resume_token to start one", lock={}, last_completed=decode(history))
+        if held.get("token") != p["resume_token"] or held.get("operation") != p["operation"]:
+            what = ("it is not the token of the run that holds the lock" if held.get("token") != p["resume_token"]
+                    else f"that run is {held.get('operation')}, not {p['operation']}")
+            self.module.fail_json(msg=f"resume_token={p['resume_token']} does not resume the lock held by {held.get('owner')} for "
+                                      f"{held.get('operation')}: {what}", lock=held, last_completed=decode(history))
+        resumed = dict(held, owner=p["owner"], beat=int(time.time()))
+        if not self.module.check_mode:
+            self.change_exactly([{"Action": "DELETE", "ResourceRecordSet": record},
+                                 {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(resumed))}],
+                                f"multiregion.dr lock: {p['operation']} resumed by {p['owner']}", history, "while it was resumed")
+        return self.result(True, txt(self.lock_name, encode(resumed)), history, resumed_from=held,
+                           msg=f"{p['owner']} resumes the run of {held.get('owner')} for {p['operation']}")
 
     def refresh(self, record, history):
         p = self.params
@@ -296,6 +336,7 @@ def main():
         cooldown_seconds=dict(type="int", default=0),
         take_over=dict(type="bool", default=False),
         ignore_cooldown=dict(type="bool", default=False),
+        resume_token=dict(type="str", default="", no_log=False),
         record_completion=dict(type="bool", default=True),
         **CONNECTION_ARGUMENT_SPEC,
     )
@@ -303,6 +344,8 @@ def main():
         argument_spec=argument_spec,
         supports_check_mode=True,
     )
+    if module.params["resume_token"] and not re.fullmatch(r"[0-9a-f]{12}", module.params["resume_token"]):
+        module.fail_json(msg=f"resume_token={module.params['resume_token']!r} is not a run's token: 12 hex digits, as a run's report shows it")
     for option in ("stale_after_seconds", "cooldown_seconds"):
         if module.params[option] < 0:
             module.fail_json(msg=f"{option}={module.params[option]} must be 0 or more seconds")

@@ -138,7 +138,7 @@ def test_notify_only_then_automatic_failover_once_then_the_old_primary_is_fenced
 
     sim = provisioned_data
     assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
-    wait_until(lambda: writer.acks(), "the application's first acknowledged write")
+    wait_until(writer.acks, "the application's first acknowledged write")
     old = aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["Endpoint"]
     old_writer = f"{old['Address']}:{old['Port']}"
     assert {a["writer"] for a in writer.acks()} == {old_writer}

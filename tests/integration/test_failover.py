@@ -331,19 +331,27 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
     # killed mid-way: the lock is still held, the replica still being promoted
-    assert lock_record(aws) != []
+    (held,) = lock_record(aws)
     assert rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceStatus"] != "available"
+    token = dict(part.split("=", 1) for part in held["ResourceRecords"][0]["Value"].strip('"').split(";"))["token"]
 
-    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    # another owner (the AWX job relaunched) goes on with the run's token, never without it or with another one
+    relaunched = failover_vars(tmp_path, target="eu-west-1", failover_owner="awx-job-2")
+    for extra, expect in (({}, f"held by {OWNER}"), ({"resume_token": "0" * 12}, "it is not the token of the run that holds the lock"),
+                          ({"resume_token": "not-a-token"}, "is not a run's token: 12 hex digits")):
+        refused = playbook(FAILOVER, extravars=dict(relaunched, **extra), inventory=INVENTORY)
+        assert refused.rc != 0 and any(expect in m for m in refused.failures()), refused.failures()
+    run = playbook(FAILOVER, extravars=dict(relaunched, resume_token=token), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
     assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
     data = report(tmp_path, "eu-west-1")
     assert_report(data, "eu-west-1", "unplanned")
-    assert data["resumed"] is True
+    assert data["resumed"] is True and data["owner"] == "awx-job-2" and data["resume_token"] == token
+    assert data["timeline"][0]["result"] == f"lock resumed from {OWNER}", data["timeline"][0]
     promotions = [e for e in sim.log() if e["action"] == "PromoteReadReplica"]
     assert len(promotions) == 1, "the rerun promoted again"
 
-    again = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    again = playbook(FAILOVER, extravars=relaunched, inventory=INVENTORY)
     assert again.rc == 0 and again.changed() == 0, again.failures()
 
 

@@ -91,6 +91,30 @@ def test_a_heartbeat_keeps_a_long_run_s_lock_and_a_run_whose_lock_was_taken_over
     assert "it is not held" in lock(module, **alice)["msg"]
 
 
+def test_a_run_is_resumed_by_another_owner_only_with_its_token(module, aws):
+    aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t5")
+    run = {"operation": "failover to eu-west-1"}
+    assert lock(module, owner="job-1", resume_token="0123456789ab", **run)["msg"].startswith("resume_token=0123456789ab: nobody holds")
+    taken = lock(module, owner="job-1", **run)["lock"]
+    token = taken["token"]
+    assert len(token) == 12
+    for args, expect in ((dict(resume_token="0" * 12, **run), "it is not the token of the run that holds the lock"),
+                         (dict(resume_token=token, operation="failover to us-west-2"), "that run is failover to eu-west-1, not failover to us-west-2"),
+                         (dict(resume_token="ABC", **run), "resume_token='ABC' is not a run's token")):
+        refused = lock(module, owner="job-2", **args)
+        assert refused["failed"] and expect in refused["msg"], refused
+    planned = module("failover_lock", {"hosted_zone": ZONE, "owner": "job-2", "resume_token": token, **run}, check=True)
+    assert planned["changed"] and planned["resumed_from"]["owner"] == "job-1" and lock(module, owner="job-1", **run)["changed"] is False
+
+    resumed = lock(module, owner="job-2", resume_token=token, **run)
+    assert resumed["changed"] and resumed["resumed_from"]["owner"] == "job-1"
+    assert (resumed["lock"]["owner"], resumed["lock"]["token"], resumed["lock"]["since"]) == ("job-2", token, taken["since"])
+    # the old owner's next heartbeat stops it; the new owner beats and releases
+    assert "held by job-2" in lock(module, owner="job-1", state="refreshed", **run)["msg"]
+    assert lock(module, owner="job-2", state="refreshed", **run)["changed"]
+    assert lock(module, owner="job-2", state="released", **run)["lock"] == {}
+
+
 def test_two_operators_at_once_exactly_one_wins(module, aws):
     aws("route53").create_hosted_zone(Name=ZONE, CallerReference="t3")
     with concurrent.futures.ThreadPoolExecutor(2) as pool:

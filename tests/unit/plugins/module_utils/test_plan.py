@@ -499,3 +499,9 @@ def test_verify_failback():
     assert "writable databases: eu-west-1" in problems
     assert "the database in eu-west-1 is primary, not a replica of us-east-1" in problems
     assert "the cache primary is in eu-west-1" in problems
+
+
+def test_a_rerun_and_a_run_resumed_with_its_token_are_resumed_runs():
+    assert plan.resumed("alice already holds the lock for failover to eu-west-1")
+    assert plan.resumed("awx-job-2 resumes the run of awx-job-1 for failover to eu-west-1")
+    assert not plan.resumed("lock taken") and not plan.resumed(None)
