@@ -17,6 +17,15 @@ Input in both cases is the rows of ``SHOW GLOBAL VARIABLES`` (name -> value), wh
 
 import re
 
+try:
+    import pymysql
+
+    HAS_PYMYSQL = True
+except ImportError:  # only read_rows() needs it: the comparison itself is plain Python
+    HAS_PYMYSQL = False
+
+QUERY = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_mode', 'gtid_executed', 'gtid_binlog_state')"
+
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TAG = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,31}$")
 _MARIADB_GTID = re.compile(r"^(\d+)-(\d+)-(\d+)$")
@@ -143,3 +152,22 @@ def only_on(old_variables, new_variables):
         text, count = mariadb_only_on(old["gtid_binlog_state"], new["gtid_binlog_state"])
         return {"count": count, "exact": count == 0, "gtids": text, "format": "mariadb"}
     raise GtidError("the two servers do not both show gtid_executed (MySQL) or gtid_binlog_state (MariaDB)")
+
+
+def read_rows(host, port, user, password, connect_timeout=5):
+    """The GTID rows of SHOW GLOBAL VARIABLES of one server; GtidError when it cannot be read."""
+    if not HAS_PYMYSQL:
+        raise GtidError("the Python package PyMySQL is not installed where the module runs (pip install PyMySQL)")
+    if not host:
+        raise GtidError("the database has no endpoint yet")
+    try:
+        connection = pymysql.connect(host=host, port=int(port or 3306), user=user, password=password,
+                                     connect_timeout=connect_timeout, read_timeout=connect_timeout)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(QUERY)
+                return [{"Variable_name": name, "Value": value} for name, value in cursor.fetchall()]
+        finally:
+            connection.close()
+    except pymysql.err.Error as exc:
+        raise GtidError(f"{host}:{port} cannot be read: {exc}") from None

@@ -98,6 +98,34 @@ options:
         silent, the last lag reported in the day before stands in (the data-loss window).
     type: int
     default: 600
+  transaction_check:
+    description:
+      - RDS, planned - after the fence and the CloudWatch catch-up, also compare the servers' global transaction IDs
+        (MySQL C(gtid_executed), MariaDB C(gtid_binlog_state)) and wait until the replica holds every transaction of
+        the fenced source (the proof AWS users rely on; C(ReplicaLag) arrives once a minute, late, and a point from
+        before the fence can read 0). On a time-out nothing is promoted and the fence is lifted, as for the lag.
+      - Needs the Python package PyMySQL where the module runs and a network path to both databases.
+      - Unset - the CloudWatch lag is the only proof.
+    type: dict
+    suboptions:
+      login_user:
+        description: A database user that may read global variables (the master user).
+        type: str
+        required: true
+      login_password:
+        description: Its password.
+        type: str
+        required: true
+      connect_timeout:
+        description: Seconds to connect to each database.
+        type: int
+        default: 5
+      required:
+        description:
+          - V(true) - a comparison that cannot be made (no connection, GTIDs off) refuses the promotion and lifts the fence.
+          - V(false) - it is reported (RV(transaction_check) with C(checked=false) and the reason) and the CloudWatch proof stands.
+        type: bool
+        default: false
 extends_documentation_fragment:
   - multiregion.dr.dr.wait
   - amazon.aws.common.modules
@@ -191,6 +219,13 @@ lag:
   description: The replica's lag as read before the promotion (see M(multiregion.dr.replication_lag_info) for the fields).
   returned: when read
   type: dict
+transaction_check:
+  description:
+    - With O(transaction_check) in a planned promotion - C(checked) (bool); when true C(count) (transactions of the
+      fenced source the replica lacks, 0 once it caught up), C(gtids), C(exact), C(format); when false C(reason).
+  returned: when O(transaction_check) was given and a planned promotion ran
+  type: dict
+  sample: {"checked": true, "count": 0, "gtids": "", "exact": true, "format": "mariadb"}
 lag_seconds_at_promotion:
   description: The lag the promotion went ahead with (0 after a planned catch-up; null when unknown).
   returned: when a promotion was run or planned
@@ -248,6 +283,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     is_unreachable,
     on_error,
 )
+from ansible_collections.multiregion.dr.plugins.module_utils.gtid import GtidError, only_on, read_rows
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag, rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
     FENCE_PARAMETERS,
@@ -448,6 +484,7 @@ class RdsPromotion(Promotion):
         if mode == "planned":
             source_rds = self.fence(source_region, source_id, fence)
             self.wait_caught_up(source_rds, source_id, fence)
+            self.wait_transactions(source, instance, source_rds, source_id, fence)
         if own_fence:
             self.unfence(own_fence)
         try:
@@ -498,22 +535,53 @@ class RdsPromotion(Promotion):
         self.wait_in_sync(rds, identifier, fence[0])
         return rds
 
+    def unfence_source(self, source_rds, source_id, fence):
+        """Nothing was promoted: a fenced source would leave the application with no writer at all."""
+        lift_fence(source_rds, fence)
+        self.result.update(fenced=False, unfenced_source=fence[0])
+        self.wait_in_sync(source_rds, source_id, fence[0])
+        return (f"; nothing was promoted, and the fence on the source was lifted ({describe_fence(fence)} reset): "
+                f"{source_id} takes writes again. Find out why the replica lags, then rerun")
+
     def wait_caught_up(self, source_rds, source_id, fence):
         def read():
             return lag_for(self.module, "rds", self.region, self.identifier)[1]
 
-        def unfence_source():
-            # nothing was promoted: a fenced source would leave the application with no writer at all
-            lift_fence(source_rds, fence)
-            self.result.update(fenced=False, unfenced_source=fence[0])
-            self.wait_in_sync(source_rds, source_id, fence[0])
-            return (f"; nothing was promoted, and the fence on the source was lifted ({describe_fence(fence)} reset): "
-                    f"{source_id} takes writes again. Find out why the replica lags, then rerun")
-
         entry = run_wait(self.module, self.result, read, lambda e: e["lag_seconds"] == 0 and e["replication_running"],
                          f"ReplicaLag of {self.identifier} to reach 0 after fencing", lambda e: f"lag {e['lag_seconds']}", always=True,
-                         undo=unfence_source)
+                         undo=lambda: self.unfence_source(source_rds, source_id, fence))
         self.result["lag"] = entry
+
+    def wait_transactions(self, source, target, source_rds, source_id, fence):
+        """The data-plane proof of a planned catch-up: every transaction of the fenced source is on the replica."""
+        check = self.module.params["transaction_check"]
+        if not check:
+            return
+
+        def rows(instance):
+            endpoint = instance.get("Endpoint") or {}
+            return read_rows(endpoint.get("Address"), endpoint.get("Port"), check["login_user"], check["login_password"], check["connect_timeout"])
+
+        def read():
+            try:
+                return dict(only_on(rows(source), rows(target)), checked=True)
+            except GtidError as exc:
+                return {"checked": False, "reason": str(exc)}
+
+        first = read()
+        if not first["checked"]:
+            self.result["transaction_check"] = first
+            if check["required"]:
+                self.module.fail_json(msg=f"mode=planned: the transactions of {source_id} and {self.identifier} cannot be compared "
+                                          f"({first['reason']}) and transaction_check.required=true"
+                                          + self.unfence_source(source_rds, source_id, fence), **self.result)
+            self.module.warn(f"transaction_check: {first['reason']}; the CloudWatch lag is the only proof of the catch-up")
+            return
+        self.result["transaction_check"] = run_wait(
+            self.module, self.result, read, lambda e: e["checked"] and e["count"] == 0,
+            f"{self.identifier} to hold every transaction of the fenced {source_id} (GTIDs)",
+            lambda e: f"{e['count']} missing ({e['gtids'][:120]})" if e["checked"] else e["reason"], always=True,
+            undo=lambda: self.unfence_source(source_rds, source_id, fence))
 
 
 # Aurora global databases -------------------------------------------------------------------------------
@@ -632,6 +700,12 @@ def main():
         allow_data_loss=dict(type="bool", default=False),
         backup_retention_period=dict(type="int", default=7),
         lookback_seconds=dict(type="int", default=600),
+        transaction_check=dict(type="dict", options=dict(
+            login_user=dict(type="str", required=True),
+            login_password=dict(type="str", required=True, no_log=True),
+            connect_timeout=dict(type="int", default=5),
+            required=dict(type="bool", default=False),
+        )),
         **WAIT_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(

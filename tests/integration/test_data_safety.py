@@ -3,6 +3,7 @@ modules and checked with pymysql. A replication that stopped before the outage: 
 window at least as long as the writes it really lost. An old primary back from the outage: it takes writes (split
 brain) until rds_fence, as failover.yml and fence.yml run it, makes it refuse them."""
 
+import json
 import time
 
 import pymysql
@@ -110,3 +111,33 @@ def test_stopped_replication_then_outage_the_window_covers_what_was_lost_and_the
     assert 101 not in ids(primary) and 100 in ids(primary)
     topology = module("topology_info", {"regions": [EAST, WEST], "database": {"engine": "mysql", "db_instance_identifier": DB}})
     assert topology["writable_databases"] == [WEST] and not topology["split_brain"], topology
+
+
+def test_a_planned_promotion_waits_for_every_transaction_of_the_fenced_source_not_a_stale_lag_of_0(sim, module, pair, aws):
+    """#14 point 9 on real data: CloudWatch's ReplicaLag arrives once a minute and late, so it can read 0 while the
+    replica lacks the source's last writes. transaction_check compares the servers' GTIDs after the fence: it refuses
+    (and lifts the fence) until the replica holds every transaction, then promotes."""
+    east, west = pair
+    primary = endpoint(east, DB)
+    sim.replication("stop", DB, region=WEST)  # the replica applies nothing more ...
+    execute(primary, "INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)")  # ... of two acknowledged writes
+    # ... while the lag CloudWatch has says 0 (a datapoint from before, as AWS's arrive a minute or two late)
+    aws("cloudwatch", WEST).put_metric_data(Namespace="AWS/RDS", MetricData=[
+        {"MetricName": "ReplicaLag", "Dimensions": [{"Name": "DBInstanceIdentifier", "Value": DB}], "Value": 0, "Unit": "Seconds",
+         "Timestamp": time.time() - 30}])
+    check = {"login_user": USER, "login_password": PASSWORD, "connect_timeout": 3}
+    args = {"target_region": WEST, "db_instance_identifier": DB, "mode": "planned", "poll_interval": 0.2, "wait_timeout": 3,
+            "transaction_check": check}
+
+    refused = module("rds_promote", args)
+    assert refused.get("failed") and "to hold every transaction of the fenced app-db (GTIDs)" in refused["msg"], refused
+    assert "2 missing" in refused["msg"] and "nothing was promoted" in refused["msg"], refused["msg"]
+    execute(primary, "INSERT INTO t VALUES (3)")  # the fence was lifted: the source takes writes again
+    assert "ReadReplicaSourceDBInstanceIdentifier" in west.describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]
+
+    sim.replication("start", DB, region=WEST)
+    done = module("rds_promote", dict(args, wait_timeout=60))
+    assert done["changed"] and not done.get("failed"), done
+    assert done["transaction_check"]["checked"] and done["transaction_check"]["count"] == 0, done["transaction_check"]
+    assert ids(endpoint(west, DB)) == [0, 1, 2, 3]  # nothing acknowledged was left behind
+    assert PASSWORD not in json.dumps(done) and PASSWORD not in json.dumps(refused)  # no_log

@@ -423,6 +423,8 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     assert retired["us-east-1"]["checked"] and retired["us-east-1"]["count"] >= failover["writes_lost"], retired
     assert retired["us-east-1"]["kept_in"].startswith(f"{APP}-db-retired-"), retired
     assert retired["us-west-2"]["checked"] and retired["us-west-2"]["count"] == 0, retired
+    # the switchover's catch-up was proven on the servers too (the drill sets failover_check_transactions)
+    assert failback["transaction_check"]["checked"] and failback["transaction_check"]["count"] == 0, failback["transaction_check"]
 
     since = time.time()
     again = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path), inventory=INVENTORY)
