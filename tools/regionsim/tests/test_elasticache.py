@@ -440,3 +440,20 @@ def test_cache_subnet_group_deleted_once_unused(client):
     with pytest.raises(botocore.exceptions.ClientError) as err:
         cache.delete_cache_subnet_group(CacheSubnetGroupName="app")
     assert err.value.response["Error"]["Code"] == "CacheSubnetGroupNotFoundFault"
+
+
+def test_endpoints_and_zones_are_the_region_s(client):
+    """moto names every group *.use1.cache.amazonaws.com in us-east-1a; AWS uses the region's short code and zones."""
+    from regionsim.patches.elasticache import region_short
+
+    assert [region_short(r) for r in ("us-east-1", "us-west-2", "eu-west-1", "ap-southeast-2", "ca-central-1")] == \
+        ["use1", "usw2", "euw1", "apse2", "cac1"]
+    group = make_group(client("elasticache", EU), "app-euw1")
+    (node_group,) = group["NodeGroups"]
+    assert node_group["PrimaryEndpoint"]["Address"].endswith(".euw1.cache.amazonaws.com"), node_group
+    addresses = [m["ReadEndpoint"]["Address"] for m in node_group["NodeGroupMembers"] if m.get("ReadEndpoint")]
+    assert addresses and all(a.endswith(".euw1.cache.amazonaws.com") for a in addresses), node_group
+    zones = {m.get("PreferredAvailabilityZone") for m in node_group["NodeGroupMembers"]}
+    assert zones and all(z.startswith(EU) for z in zones), zones
+    east = make_group(client("elasticache", PRIMARY), "app-use1")
+    assert east["NodeGroups"][0]["PrimaryEndpoint"]["Address"].endswith(".use1.cache.amazonaws.com")

@@ -5,6 +5,10 @@ groups and cache clusters "deleting" forever, ignores NumNodeGroups>1 (cluster m
 MemberClusters repeat) and NumCacheClusters, and describe_cache_clusters lacks CacheNodes and
 CacheSecurityGroups (community.aws elasticache fails on a rerun). See shared notes moto-gaps.md.
 
+moto also names every replication group's endpoints *.use1.cache.amazonaws.com and puts its nodes
+in us-east-1a/b, whatever the region: here they get the region's short code (usw2, euw1, ...) and
+the region's own zones, as AWS gives them.
+
 A Global Datastore belongs to the account, not to a region (AWS: "one account", members in up
 to three regions), so it is stored once per account, in the us-east-1 backend as moto's RDS does
 for global clusters: a call signed for any member region sees it, also while another member's
@@ -80,6 +84,33 @@ class InvalidReplicationGroupState(ElastiCacheException):
 
 class InvalidCacheClusterState(ElastiCacheException):
     code = "InvalidCacheClusterState"
+
+
+DIRECTIONS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+              "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+
+
+def region_short(region):
+    """The short code of a region in ElastiCache endpoint names: us-east-1 -> use1, eu-west-1 -> euw1,
+    ap-southeast-2 -> apse2."""
+    parts = region.split("-")
+    return parts[0] + "".join(DIRECTIONS.get(p, p[:1]) for p in parts[1:-1]) + parts[-1]
+
+
+def _regionalize(value, region):
+    """moto's us-east-1 names and zones in a replication group's attributes, made the region's (in place)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            value[key] = _regionalize(item, region)
+        return value
+    if isinstance(value, list):
+        return [_regionalize(item, region) for item in value]
+    if isinstance(value, str):
+        if value.endswith(".use1.cache.amazonaws.com"):
+            return value[: -len("use1.cache.amazonaws.com")] + f"{region_short(region)}.cache.amazonaws.com"
+        if value in ("us-east-1a", "us-east-1b"):
+            return region + value[-1]
+    return value
 
 
 def region_prefix(region):
@@ -231,6 +262,10 @@ def _create_replication_group(self, **kwargs):
         ):
             kwargs["replicas_per_node_group"] = kwargs["num_cache_clusters"] - 1
         replication_group = _original_create_replication_group(self, **kwargs)
+        if self.region_name != "us-east-1":
+            replication_group.node_groups = _regionalize(replication_group.node_groups, self.region_name)
+            if getattr(replication_group, "configuration_endpoint", None):
+                _regionalize(replication_group.configuration_endpoint, self.region_name)
         if group is not None:
             # AWS: a secondary uses the primary's AUTH token (it cannot be given one of its own)
             replication_group.auth_token_enabled = group.auth_token_enabled
