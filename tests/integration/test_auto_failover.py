@@ -99,7 +99,8 @@ def changes_since(sim, since):
 
 
 class Writer:
-    """The reference application (examples/app) writing from us-west-2 in a thread, every acknowledgement logged."""
+    """The reference application (examples/app) writing from us-west-2 in a thread (5 a second: enough to count, light
+    beside the other workers), every acknowledgement logged."""
 
     def __init__(self, aws, tmp_path):
         sys.path.insert(0, str(ROOT / "examples" / "app"))
@@ -112,7 +113,7 @@ class Writer:
         self.log.touch()
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=run_load, args=(self.app, self.log),
-                                       kwargs={"rate": 20, "duration": 3600, "should_stop": self.stopped.is_set}, daemon=True)
+                                       kwargs={"rate": 5, "duration": 3600, "should_stop": self.stopped.is_set}, daemon=True)
         self.thread.start()
 
     def acks(self):

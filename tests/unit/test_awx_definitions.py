@@ -93,7 +93,7 @@ def questions(template):
 def test_failover_surveys_ask_target_mode_allow_data_loss_and_the_two_lock_decisions(objects):
     for template in (by_name(objects, "job_template", "- failover"), by_name(objects, "workflow_job_template", "Regional failover")):
         asked = questions(template)
-        assert list(asked) == ["target", "mode", "allow_data_loss", "ignore_cooldown", "take_over"], template["name"]
+        assert list(asked) == ["target", "mode", "allow_data_loss", "ignore_cooldown", "take_over", "resume_token"], template["name"]
         assert (asked["target"]["default"], asked["target"]["required"]) == ("", True), "the on-call engineer picks the target"
         assert asked["mode"]["choices"] == ["auto", "planned", "unplanned"] and asked["mode"]["default"] == "auto"
         risk = asked["allow_data_loss"]
@@ -102,13 +102,16 @@ def test_failover_surveys_ask_target_mode_allow_data_loss_and_the_two_lock_decis
         # two decisions, never one flag: running inside the cool-down does not take another run's lock
         assert asked["ignore_cooldown"]["default"] == "false" and "cool-down" in asked["ignore_cooldown"]["question_description"]
         assert asked["take_over"]["default"] == "false" and "died" in asked["take_over"]["question_description"]
+        # a relaunched job is another lock owner: it goes on with the failed run's token, optional and empty by default
+        token = asked["resume_token"]
+        assert (token["type"], token["default"], token["required"], token["max"]) == ("text", "", False, 12), token
 
 
 def test_failback_drill_and_teardown_surveys_fit_their_playbooks(objects):
     """failback.yml and drill.yml set mode (and the drill its cool-down) themselves: extra vars would override them."""
     for template in (by_name(objects, "job_template", "- failback"), by_name(objects, "workflow_job_template", "Regional failback")):
         asked = questions(template)
-        assert list(asked) == ["target", "keep_old_instances", "ignore_cooldown", "take_over"], template["name"]
+        assert list(asked) == ["target", "keep_old_instances", "ignore_cooldown", "take_over", "resume_token"], template["name"]
         assert asked["target"]["default"] == HOME, "failback goes home by default"
     drill = questions(by_name(objects, "job_template", "- drill"))
     assert list(drill) == ["drill_target", "drill_confirm"] and drill["drill_target"]["default"] != HOME
