@@ -59,11 +59,11 @@ class Rulebook:
         return " ".join(self.output.read_text(encoding="utf-8").split())
 
     def wait_for(self, check, what, timeout=240):
-        deadline = time.monotonic() + timeout
-        while not check():
+        def running():
             assert self.proc.poll() is None, f"ansible-rulebook stopped (rc {self.proc.returncode}) before {what}:\n{self.text()[-4000:]}"
-            assert time.monotonic() < deadline, f"timed out waiting for {what}:\n{self.text()[-4000:]}"
-            time.sleep(0.2)
+            return f":\n{self.text()[-4000:]}"
+
+        wait_until(check, what, timeout, running)
 
     def stop(self):
         self.proc.terminate()
@@ -87,11 +87,13 @@ def rulebooks(provisioned, ansible_environment, tmp_path):
         rulebook.stop()
 
 
-def wait_until(check, what, timeout=60):
+def wait_until(check, what, timeout=60, alive=lambda: ""):
+    """Poll state until check() is true; alive() asserts what must hold meanwhile and returns detail for a time-out."""
     deadline = time.monotonic() + timeout
     while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+        detail = alive()
+        assert time.monotonic() < deadline, f"timed out waiting for {what}{detail}"
+        time.sleep(0.2)
 
 
 def changes_since(sim, since):
