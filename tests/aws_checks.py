@@ -15,3 +15,27 @@ def fenced(rds, db_instance_identifier):
     group = instance["DBParameterGroups"][0]["DBParameterGroupName"]
     parameters = rds.describe_db_parameters(DBParameterGroupName=group)["Parameters"]
     return {p["ParameterName"]: p.get("ParameterValue") for p in parameters}.get("read_only") == "1"
+
+
+def operator_policy(iam, app="shop", account="123456789012"):
+    """The policy document of <app>-dr-operator (roles/iam), read back from IAM."""
+    arn = f"arn:aws:iam::{account}:policy/{app}-dr-operator"
+    version = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    return iam.get_policy_version(PolicyArn=arn, VersionId=version)["PolicyVersion"]["Document"]
+
+
+def allowed_actions(document):
+    """Every action an Allow statement of the policy names."""
+    found = set()
+    for statement in document["Statement"]:
+        if statement["Effect"] == "Allow":
+            actions = statement["Action"]
+            found.update([actions] if isinstance(actions, str) else actions)
+    return found
+
+
+def called_actions(entries, user="dr-operator"):
+    """The IAM actions (rds:PromoteReadReplica, ...) that the simulator's log entries show `user` calling."""
+    from regionsim.access import iam_action
+
+    return {iam_action(e["service"], e["action"]) for e in entries if e.get("principal", "").endswith(f":user/{user}")}

@@ -76,6 +76,7 @@ def simulator(shared_dir):
 def sim(simulator):
     """A simulator with no resources, outages or faults, for one test."""
     simulator.reset()
+    simulator.operator_env = {}  # the `provisioned` fixture makes the operator
     yield simulator
     simulator.reset()
 
@@ -198,6 +199,31 @@ class PlaybookRun:
         return sum(stat.get("changed", 0) for stat in self.stats.values())
 
 
+# On a provisioned stack the DR playbooks run as an operator who holds nothing but the operator policy that provision
+# made (roles/iam): the simulator authorizes each of their calls against it, on the resources AWS evaluates
+# (regionsim/access.py), so a call the policy does not allow fails the test with AWS's AccessDenied.
+OPERATOR_PLAYBOOKS = frozenset({"failover.yml", "failback.yml", "status.yml", "fence.yml", "drill.yml"})
+OPERATOR = "dr-operator"
+ACCOUNT = "123456789012"
+
+
+def make_operator(iam, app="shop"):
+    """The operator's IAM user with only <app>-dr-operator attached, and a new access key: its environment."""
+    policy = f"arn:aws:iam::{ACCOUNT}:policy/{app}-dr-operator"
+    try:
+        iam.get_policy(PolicyArn=policy)
+    except iam.exceptions.NoSuchEntityException:
+        raise AssertionError(f"the provisioned stack has no {policy} (a snapshot from before roles/iam? make a new one)") from None
+    try:
+        iam.create_user(UserName=OPERATOR)
+        iam.attach_user_policy(UserName=OPERATOR, PolicyArn=policy)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=OPERATOR)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=OPERATOR, AccessKeyId=key["AccessKeyId"])
+    key = iam.create_access_key(UserName=OPERATOR)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 @pytest.fixture
 def playbook(sim, tmp_path):
     """playbook("playbooks/x.yml", extravars={}, check=False, env={}) runs ansible-playbook on the simulator."""
@@ -214,7 +240,8 @@ def playbook(sim, tmp_path):
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **{**strategy, **(env or {})}), capture_output=True, text=True,
+        operator = sim.operator_env if Path(path).name in OPERATOR_PLAYBOOKS else {}
+        proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **{**strategy, **operator, **(env or {})}), capture_output=True, text=True,
                               timeout=timeout, check=False)
         return PlaybookRun(proc)
 
@@ -270,6 +297,8 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
             sim.load_snapshot(PROVISIONED, path)
         else:
             provision()
+    sim.operator_env = make_operator(boto3.client("iam", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id="testing",
+                                                  aws_secret_access_key="testing", config=TEST_CLIENT_CONFIG))
     return sim
 
 

@@ -4,7 +4,7 @@
 
 import time
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS, CONNECTION_ARGUMENT_SPEC
 
 # The options of the multiregion.dr.dr.wait doc fragment, with its defaults.
 WAIT_ARGUMENT_SPEC = dict(
@@ -69,6 +69,8 @@ def wait_or_fail(module, describe, done, what, status_of=None, statuses=None, pr
     params = module.params
     try:
         result, seen = wait_until(describe, done, what, params["wait_timeout"], params["poll_interval"], status_of)
+    except AWS_ERRORS as exc:  # AWS refused a poll (access denied, say): a clear failure, not a traceback
+        module.fail_json_aws(exc, msg=f"AWS refused a call while waiting for {what}.{note}")
     except WaitTimeout as exc:
         if statuses is not None:
             add_statuses(statuses, exc.seen, prefix)

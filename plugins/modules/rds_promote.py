@@ -32,6 +32,9 @@ description:
     module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
     When the replica does not catch up within it, nothing is promoted and the module lifts the fence it set, so
     the source takes writes again instead of leaving the application with no writer, and fails saying so.
+    When AWS refuses the promotion itself (access denied, a quota), nothing was promoted either, and the fence is
+    lifted the same way. When the call gets no answer at all, the promotion may have started, so the fence stays
+    and a rerun continues.
     A source with a C(default.*) parameter group cannot be fenced (AWS does not allow changes to it), so the
     module fails before changing anything.
   - B(The target's own fence) - a region that was fenced as an old primary keeps C(read_only=1) in its
@@ -491,9 +494,15 @@ class RdsPromotion(Promotion):
             self.rds.promote_read_replica(DBInstanceIdentifier=self.identifier, BackupRetentionPeriod=params["backup_retention_period"], aws_retry=True)
         except AWS_ERRORS as exc:
             # only "not a read replica" means promoted in the meantime (by someone else): any other state error fails
-            if error_code(exc) != "InvalidDBInstanceState" or NOT_A_REPLICA not in str(exc):
+            if error_code(exc) == "InvalidDBInstanceState" and NOT_A_REPLICA in str(exc):
+                result["resumed"] = True
+            elif mode == "planned" and error_code(exc):
+                # AWS answered no (access denied, a quota, ...), so nothing was promoted: the fenced source must take writes
+                # again. Without an answer (a connection lost) the promotion may have started, and the fence stays.
+                module.fail_json_aws(exc, msg=f"AWS refused to promote {self.identifier} in {self.region}"
+                                     + self.unfence_source(source_rds, source_id, fence, then="Fix the refusal, then rerun"), **result)
+            else:
                 raise
-            result["resumed"] = True
         instance = self.wait_promoted() or self.describe()
         return self.finish(instance, f"promoted {self.identifier} in {self.region} ({mode})", True)
 
@@ -535,13 +544,13 @@ class RdsPromotion(Promotion):
         self.wait_in_sync(rds, identifier, fence[0])
         return rds
 
-    def unfence_source(self, source_rds, source_id, fence):
+    def unfence_source(self, source_rds, source_id, fence, then="Find out why the replica lags, then rerun"):
         """Nothing was promoted: a fenced source would leave the application with no writer at all."""
         lift_fence(source_rds, fence)
         self.result.update(fenced=False, unfenced_source=fence[0])
         self.wait_in_sync(source_rds, source_id, fence[0])
         return (f"; nothing was promoted, and the fence on the source was lifted ({describe_fence(fence)} reset): "
-                f"{source_id} takes writes again. Find out why the replica lags, then rerun")
+                f"{source_id} takes writes again. {then}")
 
     def wait_caught_up(self, source_rds, source_id, fence):
         def read():

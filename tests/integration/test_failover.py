@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT / "tests"))
-from aws_checks import fenced, record_weights  # noqa: E402  (tests/aws_checks.py)
+from aws_checks import allowed_actions, called_actions, fenced, operator_policy, record_weights  # noqa: E402  (tests/aws_checks.py)
 
 INVENTORY = "inventories/local"
 FAILOVER = "playbooks/failover.yml"
@@ -29,6 +29,15 @@ REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 OWNER = "tester@ci"
 STEPS = ["preflight", "database", "cache", "capacity", "config", "dns", "verify"]
 READS = ("Describe", "List", "Get")
+
+
+# What the operator policy allows that a drill does not call, and who needs it.
+NOT_IN_A_DRILL = {
+    "rds:DeleteDBInstance": "failback.yml -e keep_old_instances=false",
+    "route53:GetChange": "route53_switch, when a change is not INSYNC at once (AWS: seconds; the simulator only with latency on)",
+    "kms:CreateGrant": "AWS checks it when RDS encrypts a rebuilt replica with the region's key for the caller",
+    "kms:Decrypt": "AWS checks it when Secrets Manager decrypts the database secret for the caller",
+}
 
 
 def failover_vars(tmp_path, **extra):
@@ -369,8 +378,13 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     assert module("failover_lock", {**bob, "state": "released", "record_completion": False})["changed"]
 
     # 5 writes a second are enough to count (the default 20 costs a core's third for the whole drill)
+    since = time.time()
     run = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2", drill_write_rate=5), inventory=INVENTORY)
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    # It ran as dr-operator, who holds nothing but the operator policy (roles/iam): every call was allowed. And the
+    # policy allows nothing a drill does not call but what other paths need.
+    unused = allowed_actions(operator_policy(aws("iam"))) - called_actions(sim.log(since))
+    assert unused <= set(NOT_IN_A_DRILL), f"the operator policy allows what no DR run calls: {sorted(unused - set(NOT_IN_A_DRILL))}"
 
     # back home: us-east-1 is the primary again and both other regions replicate it
     home = aws("rds", "us-east-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]

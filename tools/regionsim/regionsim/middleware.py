@@ -7,7 +7,7 @@ import time
 from datetime import datetime, timezone
 from urllib.parse import parse_qs
 
-from . import dataplane, protocol, snapshot, timeline
+from . import access, dataplane, protocol, snapshot, timeline
 from .state import GLOBAL_SERVICES, STATE
 
 CONTROL_PREFIX = "/_regionsim/"
@@ -204,6 +204,15 @@ class RegionSimMiddleware:
                 code = fault.get("code") or "InternalFailure"
                 finish(500, "error")
                 return self.send_error(environ, start_response, body, code, "Injected fault (regionsim)", 500)
+
+        # IAM decides after the region answers and before the service does
+        refusal, principal, resources = access.authorize(environ, body, region, service, action)
+        if principal:
+            entry["principal"], entry["resources"] = principal, resources
+        if refusal:
+            code, message, status = refusal
+            finish(status, "denied")
+            return self.send_error(environ, start_response, body, code, message, status)
 
         captured = {}
 

@@ -150,7 +150,7 @@ def error_response(environ, body, code, message, status):
             f"<Code>{code}</Code><Message>{message}</Message></Error><RequestId>{request_id}</RequestId></ErrorResponse>"
         ).encode()
     headers.append(("Content-Length", str(len(payload))))
-    reasons = {400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+    reasons = {400: "Bad Request", 403: "Forbidden", 500: "Internal Server Error", 503: "Service Unavailable"}
     return f"{status} {reasons.get(status, 'Error')}", headers, payload
 
 

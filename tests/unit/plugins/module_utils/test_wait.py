@@ -19,6 +19,9 @@ class FakeModule:
     def fail_json(self, **kwargs):
         raise Failed(kwargs)
 
+    def fail_json_aws(self, exception, **kwargs):
+        raise Failed(dict(kwargs, exception=exception))
+
 
 def test_argument_spec_matches_the_doc_fragment():
     documented = yaml.safe_load(ModuleDocFragment.WAIT)["options"]
@@ -55,6 +58,18 @@ def test_time_out_goes_through_the_module_s_own_fail():
     with pytest.raises(Failed):
         wait.wait_or_fail(FakeModule(), lambda: None, lambda s: False, "y", fail=fail)
     assert len(reported) == 1 and "waiting for y" in reported[0]
+
+
+def test_an_aws_error_while_polling_fails_the_module_cleanly_with_the_note():
+    from botocore.exceptions import ClientError
+
+    def refused():
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized to perform: route53:GetChange"}}, "GetChange")
+
+    with pytest.raises(Failed) as failed:
+        wait.wait_or_fail(FakeModule(wait_timeout=5), refused, lambda s: True, "change C1 to be INSYNC", note=" The change is made.")
+    assert failed.value.args[0]["msg"] == "AWS refused a call while waiting for change C1 to be INSYNC. The change is made."
+    assert failed.value.args[0]["exception"].response["Error"]["Code"] == "AccessDenied"
 
 
 def test_connection_spec_matches_the_connect_fragment():

@@ -1,0 +1,358 @@
+"""IAM authorization as AWS does it, for requests signed with an IAM user's access key.
+
+moto's own enforcement (INITIAL_NO_AUTH_ACTION_COUNT) checks every request against resource "*" for most services,
+takes the signing name for the IAM prefix ("monitoring:GetMetricData") and turns an Allow statement whose condition
+does not hold into an explicit deny. A resource-scoped least-privilege policy cannot pass there. Here every request
+gets the ARNs IAM would evaluate (per service and action, from its parameters; "*" for the actions that take no
+resource, the Describe/List calls), and policies are evaluated with AWS's logic: an explicit Deny wins, then any Allow,
+else the implicit deny; a statement whose condition does not hold does not apply.
+
+Who is checked: a request signed with an access key of an IAM user (made through the simulator's IAM) is allowed only
+what that user's policies allow (inline, attached, through groups), and refused with the service's AccessDenied error
+and AWS's message. Any other key (the simulator's default "testing" keys) acts as the account's administrator, as the
+root user would; AWS would refuse a key it never issued. Signatures are not verified: this proves authorization, not
+authentication.
+"""
+
+import json
+import re
+from urllib.parse import parse_qs, unquote
+
+ACCOUNT = "123456789012"  # moto's default account
+# IAM's service prefix where botocore's service name differs
+IAM_PREFIX = {"elbv2": "elasticloadbalancing", "ses": "ses", "apigateway": "apigateway"}
+# The error AWS sends when IAM refuses (code, HTTP status); the rest send AccessDenied
+DENIED_CODE = {
+    "ec2": ("UnauthorizedOperation", 403),
+    "sns": ("AuthorizationError", 403),
+    "ssm": ("AccessDeniedException", 400),
+    "secretsmanager": ("AccessDeniedException", 400),
+    "kms": ("AccessDeniedException", 400),
+    "dynamodb": ("AccessDeniedException", 400),
+    "backup": ("AccessDeniedException", 403),
+    "logs": ("AccessDeniedException", 400),
+}
+ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}  # AWS answers it even under an explicit deny
+
+
+def iam_action(service, action):
+    return f"{IAM_PREFIX.get(service, service)}:{action}"
+
+
+# --- request parameters ---------------------------------------------------------------
+
+def request_params(environ, body):
+    """The request's parameters: form/query fields (first value each) or the JSON body."""
+    text = (body or b"").decode("utf-8", "replace")
+    if environ.get("HTTP_X_AMZ_TARGET"):
+        try:
+            return json.loads(text or "{}")
+        except ValueError:
+            return {}
+    params = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+    if "x-www-form-urlencoded" in environ.get("CONTENT_TYPE", "") or text.startswith("Action="):
+        params.update({k: v[0] for k, v in parse_qs(text).items()})
+    return params
+
+
+def _members(params, prefix):
+    """Query-protocol lists: Prefix.member.1, Prefix.member.2, ... (also Prefix.1)."""
+    pattern = re.compile(rf"^{re.escape(prefix)}\.(?:member\.)?(\d+)$")
+    found = sorted((int(m.group(1)), v) for k, v in params.items() if (m := pattern.match(k)))
+    return [v for _, v in found]
+
+
+# --- the resources IAM evaluates ------------------------------------------------------
+
+def _rds(action, params, region, account):
+    base = f"arn:aws:rds:{region}:{account}"
+    if action == "ListTagsForResource" or action in ("AddTagsToResource", "RemoveTagsFromResource"):
+        return [params.get("ResourceName", "*")]
+    if action == "CreateDBInstanceReadReplica":  # the new instance, its source and the groups it is made with
+        made = [f"{base}:db:{params['DBInstanceIdentifier']}"] if params.get("DBInstanceIdentifier") else []
+        source = params.get("SourceDBInstanceIdentifier", "")
+        made += [source if source.startswith("arn:") else f"{base}:db:{source}"] if source else []
+        made += [f"{base}:{kind}:{params[key]}" for key, kind in (("DBParameterGroupName", "pg"), ("DBSubnetGroupName", "subgrp"))
+                 if params.get(key)]
+        return made or ["*"]
+    for key, kind in (("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"), ("DBParameterGroupName", "pg"),
+                      ("DBClusterParameterGroupName", "cluster-pg"), ("DBSubnetGroupName", "subgrp"),
+                      ("DBSnapshotIdentifier", "snapshot")):
+        if params.get(key):
+            return [f"{base}:{kind}:{params[key]}"]
+    if params.get("GlobalClusterIdentifier"):
+        return [f"arn:aws:rds::{account}:global-cluster:{params['GlobalClusterIdentifier']}"]
+    return ["*"]
+
+
+def _elasticache(action, params, region, account):
+    if params.get("GlobalReplicationGroupId") and "Global" in action:
+        return [f"arn:aws:elasticache::{account}:globalreplicationgroup:{params['GlobalReplicationGroupId']}"]
+    for key, kind in (("ReplicationGroupId", "replicationgroup"), ("CacheClusterId", "cluster"),
+                      ("CacheSubnetGroupName", "subnetgroup"), ("CacheParameterGroupName", "parametergroup")):
+        if params.get(key):
+            return [f"arn:aws:elasticache:{region}:{account}:{kind}:{params[key]}"]
+    if params.get("ResourceName"):
+        return [params["ResourceName"]]
+    return ["*"]
+
+
+def _autoscaling(action, params, region, account):
+    if action.startswith("Describe") or not params.get("AutoScalingGroupName"):
+        return ["*"]
+    # the group's id is in its ARN; policies name the group with a wildcard there
+    return [f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:*:autoScalingGroupName/{params['AutoScalingGroupName']}"]
+
+
+def _cloudwatch(action, params, region, account):
+    names = _members(params, "AlarmNames") or ([params["AlarmName"]] if params.get("AlarmName") else [])
+    names += params.get("AlarmNames", []) if isinstance(params.get("AlarmNames"), list) else []
+    if action in ("PutMetricAlarm", "DeleteAlarms", "SetAlarmState", "EnableAlarmActions", "DisableAlarmActions") and names:
+        return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}" for name in names]
+    if action in ("PutDashboard", "GetDashboard", "DeleteDashboards"):
+        names = _members(params, "DashboardNames") or [params.get("DashboardName", "*")]
+        return [f"arn:aws:cloudwatch::{account}:dashboard/{name}" for name in names]
+    return ["*"]
+
+
+def _ssm(action, params, region, account):
+    def arn(name):
+        return f"arn:aws:ssm:{region}:{account}:parameter/{name.lstrip('/')}"
+
+    if action in ("ListTagsForResource", "AddTagsToResource", "RemoveTagsFromResource") and params.get("ResourceType") == "Parameter":
+        return [arn(params["ResourceId"])]
+    if params.get("Names"):
+        return [arn(name) for name in params["Names"]]
+    if params.get("Name"):
+        return [arn(params["Name"])]
+    if params.get("Path"):
+        return [arn(params["Path"])]
+    return ["*"]
+
+
+def _secretsmanager(action, params, region, account):
+    secret = params.get("SecretId") or params.get("Name")
+    if not secret:
+        return ["*"]
+    if secret.startswith("arn:"):
+        return [secret]
+    try:  # the ARN ends in a random suffix: the one the secret really has
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        return [secretsmanager_backends[account][region].secrets[secret].arn]
+    except Exception:  # unknown secret: the service answers ResourceNotFound after authorization
+        return [f"arn:aws:secretsmanager:{region}:{account}:secret:{secret}"]
+
+
+def _kms(action, params, region, account):
+    key = params.get("KeyId") or params.get("TargetKeyId")
+    if not key:
+        return ["*"]
+    try:  # aliases and key ids authorize against the key's ARN
+        from moto.kms.models import kms_backends
+
+        return [kms_backends[account][region].describe_key(key).arn]
+    except Exception:
+        return [key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}"]
+
+
+def _sns(action, params, region, account):
+    if params.get("TopicArn"):
+        return [params["TopicArn"]]
+    if action == "CreateTopic" and params.get("Name"):
+        return [f"arn:aws:sns:{region}:{account}:{params['Name']}"]
+    return ["*"]
+
+
+def _dynamodb(action, params, region, account):
+    if params.get("TableName"):
+        return [f"arn:aws:dynamodb:{region}:{account}:table/{params['TableName']}"]
+    if params.get("ResourceArn"):
+        return [params["ResourceArn"]]
+    return ["*"]
+
+
+def _route53(action, path, account):
+    match = re.search(r"/(hostedzone|healthcheck|change)/([^/]+)", path)
+    if match and not action.startswith("List"):
+        return [f"arn:aws:route53:::{match.group(1)}/{match.group(2)}"]
+    if match and action == "ListResourceRecordSets":
+        return [f"arn:aws:route53:::hostedzone/{match.group(2)}"]
+    return ["*"]
+
+
+def _cloudfront(action, path, account):
+    match = re.search(r"/distribution/([^/]+)", path)
+    return [f"arn:aws:cloudfront::{account}:distribution/{match.group(1)}"] if match else ["*"]
+
+
+def _iam(action, params, account):
+    for key, kind in (("RoleName", "role"), ("UserName", "user"), ("InstanceProfileName", "instance-profile"), ("GroupName", "group")):
+        if params.get(key):
+            return [f"arn:aws:iam::{account}:{kind}/{params[key]}"]
+    if params.get("PolicyArn"):
+        return [params["PolicyArn"]]
+    return ["*"]
+
+
+def _s3(environ):
+    host = environ.get("HTTP_HOST", "").split(":")[0]
+    path = unquote(environ.get("PATH_INFO", "")).lstrip("/")
+    bucket, _, key = path.partition("/")
+    if ".s3." in host or host.endswith(".s3.amazonaws.com"):  # virtual-hosted style
+        bucket, key = host.split(".s3", 1)[0], path
+    if not bucket:
+        return ["*"]
+    return [f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket}"]
+
+
+def resources(environ, body, region, service, action, account=ACCOUNT):
+    """The ARNs IAM evaluates the request against (every one must be allowed); ["*"] for actions without one."""
+    region = region or "us-east-1"
+    if service == "route53":
+        return _route53(action or "", environ.get("PATH_INFO", ""), account)
+    if service == "cloudfront":
+        return _cloudfront(action or "", environ.get("PATH_INFO", ""), account)
+    if service == "s3":
+        return ["*"] if action == "ListBuckets" else _s3(environ)
+    params = request_params(environ, body)
+    handler = {"rds": _rds, "elasticache": _elasticache, "autoscaling": _autoscaling, "cloudwatch": _cloudwatch,
+               "ssm": _ssm, "secretsmanager": _secretsmanager, "kms": _kms, "sns": _sns, "dynamodb": _dynamodb}.get(service)
+    if handler:
+        return handler(action or "", params, region, account)
+    if service == "iam":
+        return _iam(action or "", params, account)
+    return ["*"]
+
+
+# --- who signed it --------------------------------------------------------------------
+
+ACCESS_KEY_RE = re.compile(r"Credential=([^/]+)/")
+
+
+def iam_user(environ, account=ACCOUNT):
+    """(user ARN, [policy documents]) of the IAM user whose access key signed the request, else None."""
+    match = ACCESS_KEY_RE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    if not match:
+        return None
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["aws"]
+    for user in list(backend.users.values()):
+        if any(key.access_key_id == match.group(1) for key in user.access_keys):
+            return user.arn, _policies(backend, user)
+    return None
+
+
+def _document(policy):
+    if isinstance(policy, dict):
+        return json.loads(policy["policy_document"]) if isinstance(policy.get("policy_document"), str) else policy.get("policy_document")
+    version = next(v for v in policy.versions if v.is_default)
+    return json.loads(version.document) if isinstance(version.document, str) else version.document
+
+
+def _policies(backend, user):
+    documents = [json.loads(doc) if isinstance(doc, str) else doc for doc in user.policies.values()]
+    documents += [_document(policy) for policy in user.managed_policies.values()]
+    for group in backend.get_groups_for_user(user.name):
+        documents += [json.loads(doc) if isinstance(doc, str) else doc for doc in group.policies.values()]
+        documents += [_document(policy) for policy in group.managed_policies.values()]
+    return documents
+
+
+# --- policy evaluation ----------------------------------------------------------------
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+def _matches(pattern, value, ignore_case=False):
+    regex = "^" + ".*".join(re.escape(part).replace(r"\?", ".") for part in pattern.split("*")) + "$"
+    return re.match(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _condition_holds(conditions, context):
+    """Every operator and key must hold; a key absent from the request context makes its condition false
+    (IfExists operators excepted), so the statement does not apply."""
+    for operator, keys in (conditions or {}).items():
+        if_exists = operator.endswith("IfExists")
+        base = operator[:-len("IfExists")] if if_exists else operator
+        for key, expected in keys.items():
+            actual = context.get(key.lower())
+            if actual is None:
+                if if_exists:
+                    continue
+                return False
+            expected = [str(e) for e in _listed(expected)]
+            if base in ("StringEquals", "ArnEquals"):
+                ok = actual in expected
+            elif base in ("StringLike", "ArnLike"):
+                ok = any(_matches(e, actual) for e in expected)
+            elif base in ("StringNotEquals", "ArnNotEquals"):
+                ok = actual not in expected
+            elif base in ("StringNotLike", "ArnNotLike"):
+                ok = not any(_matches(e, actual) for e in expected)
+            elif base == "Bool":
+                ok = actual.lower() in [e.lower() for e in expected]
+            else:  # an operator the simulator does not know: the statement does not apply
+                ok = False
+            if not ok:
+                return False
+    return True
+
+
+def _applies(statement, action, resource, context):
+    if "Action" in statement:
+        if not any(_matches(a, action, ignore_case=True) for a in _listed(statement["Action"])):
+            return False
+    elif any(_matches(a, action, ignore_case=True) for a in _listed(statement.get("NotAction", []))):
+        return False
+    if "Resource" in statement:
+        if not any(_matches(r, resource) for r in _listed(statement["Resource"])):
+            return False
+    elif any(_matches(r, resource) for r in _listed(statement.get("NotResource", []))):
+        return False
+    return _condition_holds(statement.get("Condition"), context)
+
+
+def evaluate(documents, action, resource, context=None):
+    """'allowed', 'explicit' (an explicit Deny) or 'implicit' (no statement allows it), as IAM decides for
+    identity-based policies."""
+    context = {k.lower(): v for k, v in (context or {}).items()}
+    allowed = False
+    for document in documents:
+        for statement in _listed(document.get("Statement", [])):
+            if _applies(statement, action, resource, context):
+                if statement.get("Effect") == "Deny":
+                    return "explicit"
+                allowed = allowed or statement.get("Effect") == "Allow"
+    return "allowed" if allowed else "implicit"
+
+
+def authorize(environ, body, region, service, action, account=ACCOUNT):
+    """None when allowed (or not signed by an IAM user), else (code, message, status) as AWS refuses it.
+    Also returns what was evaluated, for the request log: (refusal, principal, resources)."""
+    if not service or not action:
+        return None, None, None
+    user = iam_user(environ, account)
+    if user is None:
+        return None, None, None
+    arn, documents = user
+    name = iam_action(service, action)
+    targets = resources(environ, body, region, service, action, account)
+    if name in ALWAYS_ALLOWED:
+        return None, arn, targets
+    context = {"aws:RequestedRegion": region or "us-east-1", "aws:PrincipalArn": arn, "aws:username": arn.rsplit("/", 1)[-1]}
+    if name == "cloudwatch:PutMetricData":  # the service's condition key: which namespace the metrics go to
+        context["cloudwatch:namespace"] = request_params(environ, body).get("Namespace", "")
+    for target in targets:
+        decision = evaluate(documents, name, target, context)
+        if decision != "allowed":
+            why = ("with an explicit deny in an identity-based policy" if decision == "explicit"
+                   else f"because no identity-based policy allows the {name} action")
+            message = f"User: {arn} is not authorized to perform: {name} on resource: {target} {why}"
+            if service == "ec2":
+                message = "You are not authorized to perform this operation. " + message
+            code, status = DENIED_CODE.get(service, ("AccessDenied", 403))
+            return (code, message, status), arn, targets
+    return None, arn, targets

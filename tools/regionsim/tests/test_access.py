@@ -1,0 +1,127 @@
+"""IAM authorization (regionsim/access.py): a request signed with an IAM user's key gets what the user's policies allow,
+on the resources AWS evaluates, and AWS's refusal otherwise; the default keys act as the account's administrator."""
+
+import json
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from regionsim import access
+
+ACCOUNT = "123456789012"
+
+
+@pytest.fixture
+def user(sim, client):
+    """user(policy) -> make(service, region): clients signed with the keys of a new IAM user holding only `policy`."""
+    iam = client("iam")
+
+    def create(policy, name="operator", managed=True):
+        iam.create_user(UserName=name)
+        if managed:
+            arn = iam.create_policy(PolicyName=f"{name}-policy", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+            iam.attach_user_policy(UserName=name, PolicyArn=arn)
+        else:
+            iam.put_user_policy(UserName=name, PolicyName=f"{name}-inline", PolicyDocument=json.dumps(policy))
+        key = iam.create_access_key(UserName=name)["AccessKey"]
+
+        def make(service, region="us-east-1"):
+            return boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=key["AccessKeyId"],
+                                aws_secret_access_key=key["SecretAccessKey"])
+
+        return make
+
+    return create
+
+
+def allow(*statements):
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", **s} for s in statements]}
+
+
+def refusal(call):
+    with pytest.raises(ClientError) as caught:
+        call()
+    return caught.value.response["Error"], caught.value.response["ResponseMetadata"]["HTTPStatusCode"]
+
+
+def test_a_user_gets_what_its_policy_allows_on_the_named_resources_only(user, client, sim):
+    ssm_admin = client("ssm", "us-west-2")
+    for name in ("/shop/config/active_region", "/other/secret"):
+        ssm_admin.put_parameter(Name=name, Value="x", Type="String")
+    as_user = user(allow({"Action": ["ssm:GetParameter", "ssm:PutParameter"], "Resource": f"arn:aws:ssm:*:{ACCOUNT}:parameter/shop/*"},
+                         {"Action": "rds:DescribeDBInstances", "Resource": "*"}))
+    ssm = as_user("ssm", "us-west-2")
+    assert ssm.get_parameter(Name="/shop/config/active_region")["Parameter"]["Value"] == "x"
+    ssm.put_parameter(Name="/shop/config/active_region", Value="us-west-2", Type="String", Overwrite=True)
+    assert as_user("rds", "eu-west-1").describe_db_instances()["DBInstances"] == []
+
+    error, status = refusal(lambda: ssm.get_parameter(Name="/other/secret"))
+    assert (error["Code"], status) == ("AccessDeniedException", 400)
+    assert error["Message"] == (f"User: arn:aws:iam::{ACCOUNT}:user/operator is not authorized to perform: ssm:GetParameter on resource: "
+                                f"arn:aws:ssm:us-west-2:{ACCOUNT}:parameter/other/secret because no identity-based policy allows "
+                                "the ssm:GetParameter action")
+    # an action it was not given, in a query-protocol service, is refused with that service's code and status
+    error, status = refusal(lambda: as_user("rds").promote_read_replica(DBInstanceIdentifier="shop-db"))
+    assert (error["Code"], status) == ("AccessDenied", 403)
+    assert f"rds:PromoteReadReplica on resource: arn:aws:rds:us-east-1:{ACCOUNT}:db:shop-db" in error["Message"]
+    # the log names who asked and what IAM evaluated; the default keys are the administrator and pass
+    denied = [e for e in sim.log() if e.get("fault") == "denied"]
+    assert [(e["action"], e["principal"], e["resources"]) for e in denied][-1] == (
+        "PromoteReadReplica", f"arn:aws:iam::{ACCOUNT}:user/operator", [f"arn:aws:rds:us-east-1:{ACCOUNT}:db:shop-db"])
+    assert ssm_admin.get_parameter(Name="/other/secret")["Parameter"]["Value"] == "x"
+
+
+def test_an_explicit_deny_wins_and_a_condition_that_does_not_hold_does_not_apply(user):
+    policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "cloudwatch:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "cloudwatch:DeleteAlarms", "Resource": f"arn:aws:cloudwatch:*:{ACCOUNT}:alarm:keep-*"},
+        # only in eu-west-1: elsewhere the statement does not apply (it neither allows nor denies)
+        {"Effect": "Allow", "Action": "sns:ListTopics", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestedRegion": "eu-west-1"}}},
+    ]}
+    as_user = user(policy, managed=False)  # an inline policy counts too
+    cloudwatch = as_user("cloudwatch", "us-west-2")
+    cloudwatch.put_metric_alarm(AlarmName="shop-lag", MetricName="ReplicaLag", Namespace="AWS/RDS", Statistic="Maximum", Period=60,
+                                EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanThreshold")
+    cloudwatch.delete_alarms(AlarmNames=["shop-lag"])
+    error, status = refusal(lambda: cloudwatch.delete_alarms(AlarmNames=["shop-lag", "keep-me"]))
+    assert (error["Code"], status) == ("AccessDenied", 403)
+    assert error["Message"].endswith(f"cloudwatch:DeleteAlarms on resource: arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:keep-me "
+                                     "with an explicit deny in an identity-based policy")
+    assert as_user("sns", "eu-west-1").list_topics()["Topics"] == []
+    error, status = refusal(lambda: as_user("sns", "us-east-1").list_topics())
+    assert (error["Code"], status) == ("AuthorizationError", 403)
+
+
+def test_global_services_and_rest_apis_name_their_resources(user, client):
+    zone = client("route53").create_hosted_zone(Name="shop.example.com", CallerReference="z")["HostedZone"]["Id"].split("/")[-1]
+    as_user = user(allow({"Action": ["route53:ListResourceRecordSets"], "Resource": f"arn:aws:route53:::hostedzone/{zone}"},
+                         {"Action": "route53:ListHostedZones", "Resource": "*"}))
+    route53 = as_user("route53")
+    assert route53.list_hosted_zones()["HostedZones"][0]["Id"].endswith(zone)
+    assert route53.list_resource_record_sets(HostedZoneId=zone)["ResourceRecordSets"]
+    error, _ = refusal(lambda: route53.change_resource_record_sets(HostedZoneId=zone, ChangeBatch={"Changes": [{
+        "Action": "UPSERT", "ResourceRecordSet": {"Name": "a.shop.example.com", "Type": "A", "TTL": 60,
+                                                  "ResourceRecords": [{"Value": "192.0.2.1"}]}}]}))
+    assert error["Code"] == "AccessDenied"
+    assert f"route53:ChangeResourceRecordSets on resource: arn:aws:route53:::hostedzone/{zone}" in error["Message"]
+
+
+@pytest.mark.parametrize("service, action, params, expected", [
+    ("rds", "ModifyDBParameterGroup", {"DBParameterGroupName": "shop-mysql"}, [f"arn:aws:rds:us-west-2:{ACCOUNT}:pg:shop-mysql"]),
+    ("rds", "DescribeDBInstances", {}, ["*"]),
+    ("elasticache", "FailoverGlobalReplicationGroup", {"GlobalReplicationGroupId": "ldgnf-shop"},
+     [f"arn:aws:elasticache::{ACCOUNT}:globalreplicationgroup:ldgnf-shop"]),
+    ("elasticache", "DescribeReplicationGroups", {"ReplicationGroupId": "shop-cache"},
+     [f"arn:aws:elasticache:us-west-2:{ACCOUNT}:replicationgroup:shop-cache"]),
+    ("autoscaling", "UpdateAutoScalingGroup", {"AutoScalingGroupName": "shop-asg"},
+     [f"arn:aws:autoscaling:us-west-2:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/shop-asg"]),
+    ("cloudwatch", "DeleteAlarms", {"AlarmNames.member.1": "a", "AlarmNames.member.2": "b"},
+     [f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:a", f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:b"]),
+])
+def test_query_requests_name_the_resources_iam_evaluates(service, action, params, expected):
+    from urllib.parse import urlencode
+
+    body = urlencode({"Action": action, **params}).encode()
+    environ = {"CONTENT_TYPE": "application/x-www-form-urlencoded", "QUERY_STRING": ""}
+    assert access.resources(environ, body, "us-west-2", service, action) == expected
