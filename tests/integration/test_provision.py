@@ -4,8 +4,11 @@ any change; then, from that stack (the `provisioned` fixture: the provision's sn
 changed=0 and check mode, and a teardown that leaves nothing and again changes nothing."""
 
 import json
+import time
 from pathlib import Path
 
+import boto3
+import botocore.exceptions
 import pytest
 import yaml
 
@@ -332,9 +335,16 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
     with socket.socket() as free:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
-    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing")
+    # signed by a user that holds only the instance role's policy: the simulator authorizes each call as AWS would
+    iam = aws("iam")
+    policy = iam.get_role_policy(RoleName=f"{NAME}-app", PolicyName=f"{NAME}-app")["PolicyDocument"]
+    iam.create_user(UserName="app-instance")
+    iam.put_user_policy(UserName="app-instance", PolicyName="instance-role", PolicyDocument=policy if isinstance(policy, str) else json.dumps(policy))
+    key = iam.create_access_key(UserName="app-instance")["AccessKey"]
+    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    since = time.time()
     app = subprocess.Popen([sys.executable, str(pyz), "--app", NAME, "--region", region, "--db-secret", f"{NAME}/rds/master",
-                            "--no-metrics", "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         # it says so once it listens (after reading SSM and Secrets Manager); a failure ends it with the reason
         said = app.stdout.readline()
@@ -345,8 +355,18 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
     finally:
         app.terminate()
         app.wait(10)
+    calls = [(e["action"], e.get("fault")) for e in sim.log(since) if e.get("principal", "").endswith(":user/app-instance")]
+    assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and all(f is None for _, f in calls), calls
+    # its own metrics, not another namespace; its own configuration, not another application's
+    as_app = {service: boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=key["AccessKeyId"],
+                                    aws_secret_access_key=key["SecretAccessKey"]) for service in ("cloudwatch", "ssm")}
+    as_app["cloudwatch"].put_metric_data(Namespace=f"{NAME}/MultiRegion", MetricData=[{"MetricName": "Probe", "Value": 1}])
+    for refused in (lambda: as_app["cloudwatch"].put_metric_data(Namespace="Other/App", MetricData=[{"MetricName": "Probe", "Value": 1}]),
+                    lambda: as_app["ssm"].get_parameters_by_path(Path="/other/config")):
+        with pytest.raises(botocore.exceptions.ClientError) as caught:
+            refused()
+        assert "is not authorized to perform" in str(caught.value), caught.value
 
-    iam = aws("iam")
     assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName=f"{NAME}-app")["InstanceProfiles"]] == [f"{NAME}-app"]
     trust = iam.get_role(RoleName=f"{NAME}-app")["Role"]["AssumeRolePolicyDocument"]
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "ec2.amazonaws.com"}]
