@@ -33,7 +33,7 @@ def by_name(objects, module, suffix):
 
 
 def test_every_definition_fits_the_awx_awx_modules(objects):
-    assert set(objects) == {"execution_environment", "credential", "project", "inventory", "inventory_source",
+    assert set(objects) == {"execution_environment", "credential_type", "credential", "project", "inventory", "inventory_source",
                             "notification_template", "job_template", "workflow_job_template", "schedule", "role"}
     problems = awx_checks.check(objects)
     assert problems == [], "\n".join(problems)
@@ -46,6 +46,27 @@ def test_with_aws_keys_the_credential_is_created_and_fits(objects):
     assert credential["credential_type"] == "Amazon Web Services" and credential["inputs"] == {"username": "<hidden>", "password": "<hidden>"}  # never shown
     assert credential["name"] in {name for t in keyed["job_template"] for name in t["credentials"]}
     assert awx_checks.check(keyed) == []
+
+
+def test_with_a_role_to_assume_no_key_is_stored(objects):
+    role = "arn:aws:iam::123456789012:role/shop-dr-operator"
+    assumed = awx_checks.render(extravars={"awx_aws_role_arn": role})
+    assert objects["credential_type"] == []
+    [kind] = assumed["credential_type"]
+    [credential] = assumed["credential"]
+    assert credential["credential_type"] == kind["name"] and credential["inputs"] == {"role_arn": role, "credential_source": "Ec2InstanceMetadata"}
+    assert credential["name"] in {name for t in assumed["job_template"] for name in t["credentials"]}
+    # AWX fills the profile in the job: the role and the file's path stay AWX's variables, not Ansible's here
+    profile = kind["injectors"]["file"]["template.aws_config"]
+    assert "role_arn = {{ role_arn }}" in profile and "credential_source = {{ credential_source }}" in profile
+    assert kind["injectors"]["env"] == {"AWS_CONFIG_FILE": "{{ tower.filename.aws_config }}", "AWS_PROFILE": "multiregion-dr"}
+    assert {field["id"] for field in kind["inputs"]["fields"]} == set(kind["inputs"]["required"]) == {"role_arn", "credential_source"}
+    assert awx_checks.check(assumed) == []
+
+
+def test_a_role_and_keys_together_are_refused():
+    with pytest.raises(AssertionError, match="not both"):
+        awx_checks.render(extravars={"awx_aws_role_arn": "arn:aws:iam::123456789012:role/x", "awx_aws_access_key_id": "AKIAEXAMPLE"})
 
 
 def test_team_roles_launch_and_approve(objects):
