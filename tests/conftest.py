@@ -76,7 +76,7 @@ def simulator(shared_dir):
 def sim(simulator):
     """A simulator with no resources, outages or faults, for one test."""
     simulator.reset()
-    simulator.operator_env = {}  # the `provisioned` fixture makes the operator
+    simulator.operator_env = simulator.provisioner_env = {}  # `provision` and `provisioned` make them
     yield simulator
     simulator.reset()
 
@@ -202,26 +202,55 @@ class PlaybookRun:
 # On a provisioned stack the DR playbooks run as an operator who holds nothing but the operator policy that provision
 # made (roles/iam): the simulator authorizes each of their calls against it, on the resources AWS evaluates
 # (regionsim/access.py), so a call the policy does not allow fails the test with AWS's AccessDenied.
+# Likewise provision.yml and teardown.yml run as a provisioner holding only the provisioning policies that roles/iam
+# ships for an administrator to install (templates/provisioning_policy_*.json.j2).
 OPERATOR_PLAYBOOKS = frozenset({"failover.yml", "failback.yml", "status.yml", "fence.yml", "drill.yml"})
-OPERATOR = "dr-operator"
+PROVISIONER_PLAYBOOKS = frozenset({"provision.yml", "teardown.yml"})
+OPERATOR, PROVISIONER = "dr-operator", "dr-provisioner"
 ACCOUNT = "123456789012"
 
 
+def admin_iam(sim):
+    return boto3.client("iam", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id="testing",
+                        aws_secret_access_key="testing", config=TEST_CLIENT_CONFIG)
+
+
+def make_user(iam, name, policies):
+    """The IAM user `name` with only the managed policies `policies` (ARNs) attached, and a new access key: the
+    environment of a run signed with it."""
+    try:
+        iam.create_user(UserName=name)
+        for policy in policies:
+            iam.attach_user_policy(UserName=name, PolicyArn=policy)
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
 def make_operator(iam, app="shop"):
-    """The operator's IAM user with only <app>-dr-operator attached, and a new access key: its environment."""
+    """dr-operator, holding only the <app>-dr-operator policy that provision made."""
     policy = f"arn:aws:iam::{ACCOUNT}:policy/{app}-dr-operator"
     try:
         iam.get_policy(PolicyArn=policy)
     except iam.exceptions.NoSuchEntityException:
         raise AssertionError(f"the provisioned stack has no {policy} (a snapshot from before roles/iam? make a new one)") from None
-    try:
-        iam.create_user(UserName=OPERATOR)
-        iam.attach_user_policy(UserName=OPERATOR, PolicyArn=policy)
-    except iam.exceptions.EntityAlreadyExistsException:
-        for key in iam.list_access_keys(UserName=OPERATOR)["AccessKeyMetadata"]:
-            iam.delete_access_key(UserName=OPERATOR, AccessKeyId=key["AccessKeyId"])
-    key = iam.create_access_key(UserName=OPERATOR)["AccessKey"]
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    return make_user(iam, OPERATOR, [policy])
+
+
+def make_provisioner(iam, app="shop"):
+    """dr-provisioner, holding only the provisioning policies roles/iam ships, installed as an administrator would."""
+    import jinja2
+
+    arns = []
+    for number, template in enumerate(sorted((ROOT / "roles/iam/templates").glob("provisioning_policy_*.json.j2")), 1):
+        document = jinja2.Template(template.read_text()).render(app_name=app, iam_account_id=ACCOUNT)
+        try:
+            arns.append(iam.create_policy(PolicyName=f"{PROVISIONER}-{number}", PolicyDocument=json.dumps(json.loads(document)))["Policy"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:
+            arns.append(f"arn:aws:iam::{ACCOUNT}:policy/{PROVISIONER}-{number}")
+    return make_user(iam, PROVISIONER, arns)
 
 
 @pytest.fixture
@@ -240,7 +269,8 @@ def playbook(sim, tmp_path):
             cmd.append("--check")
         if diff:
             cmd.append("--diff")
-        operator = sim.operator_env if Path(path).name in OPERATOR_PLAYBOOKS else {}
+        operator = (sim.operator_env if Path(path).name in OPERATOR_PLAYBOOKS
+                    else sim.provisioner_env if Path(path).name in PROVISIONER_PLAYBOOKS else {})
         proc = subprocess.run(cmd, cwd=ROOT, env=ansible_env(sim.endpoint, **{**strategy, **operator, **(env or {})}), capture_output=True, text=True,
                               timeout=timeout, check=False)
         return PlaybookRun(proc)
@@ -272,6 +302,7 @@ def provision(sim, playbook, shared_dir, provisioned_lock):
 
     def run():
         with provisioned_lock:
+            sim.provisioner_env = make_provisioner(admin_iam(sim))
             done = playbook("playbooks/provision.yml", inventory="inventories/local")
             assert done.rc == 0, done.failures() or done.stderr[-2000:]
             sim.save_snapshot(PROVISIONED, shared_dir / f"{PROVISIONED}.pickle")
@@ -297,8 +328,8 @@ def provisioned(sim, provision, shared_dir, provisioned_lock):
             sim.load_snapshot(PROVISIONED, path)
         else:
             provision()
-    sim.operator_env = make_operator(boto3.client("iam", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id="testing",
-                                                  aws_secret_access_key="testing", config=TEST_CLIENT_CONFIG))
+    iam = admin_iam(sim)
+    sim.operator_env, sim.provisioner_env = make_operator(iam), make_provisioner(iam)
     return sim
 
 

@@ -390,7 +390,8 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
 def test_provision_rerun_changes_nothing_and_check_mode_too(provisioned, playbook):
     again = playbook("playbooks/provision.yml", inventory=INVENTORY)
     changed = [(host, name) for host in again.stats for name, result in again.results(host) if result.get("changed")]
-    assert again.rc == 0 and {host: s["changed"] for host, s in again.stats.items()} == {r: 0 for r in REGIONS}, changed
+    assert again.rc == 0 and {host: s["changed"] for host, s in again.stats.items()} == {r: 0 for r in REGIONS}, \
+        changed or again.failures() or again.stderr[-3000:]
     checked = playbook("playbooks/provision.yml", inventory=INVENTORY, check=True)
     assert checked.rc == 0 and checked.changed() == 0, checked.stats
 

@@ -192,6 +192,8 @@ def _iam(action, params, account):
             return [f"arn:aws:iam::{account}:{kind}/{params[key]}"]
     if params.get("PolicyArn"):
         return [params["PolicyArn"]]
+    if action == "CreatePolicy" and params.get("PolicyName"):
+        return [f"arn:aws:iam::{account}:policy{params.get('Path', '/')}{params['PolicyName']}"]
     return ["*"]
 
 
@@ -343,8 +345,10 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
     if name in ALWAYS_ALLOWED:
         return None, arn, targets
     context = {"aws:RequestedRegion": region or "us-east-1", "aws:PrincipalArn": arn, "aws:username": arn.rsplit("/", 1)[-1]}
-    if name == "cloudwatch:PutMetricData":  # the service's condition key: which namespace the metrics go to
+    if name == "cloudwatch:PutMetricData":  # the services' condition keys: which namespace the metrics go to,
         context["cloudwatch:namespace"] = request_params(environ, body).get("Namespace", "")
+    if service == "iam" and request_params(environ, body).get("PolicyArn"):  # which managed policy is attached or detached
+        context["iam:PolicyARN"] = request_params(environ, body)["PolicyArn"]
     for target in targets:
         decision = evaluate(documents, name, target, context)
         if decision != "allowed":
