@@ -356,7 +356,7 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
         app.terminate()
         app.wait(10)
     calls = [(e["action"], e.get("fault")) for e in sim.log(since) if e.get("principal", "").endswith(":user/app-instance")]
-    assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and all(f is None for _, f in calls), calls
+    assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and all(f is None for _action, f in calls), calls
     # its own metrics, not another namespace; its own configuration, not another application's
     as_app = {service: boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=key["AccessKeyId"],
                                     aws_secret_access_key=key["SecretAccessKey"]) for service in ("cloudwatch", "ssm")}
