@@ -36,6 +36,6 @@ def allowed_actions(document):
 
 def called_actions(entries, user="dr-operator"):
     """The IAM actions (rds:PromoteReadReplica, ...) that the simulator's log entries show `user` calling."""
-    from regionsim.access import iam_action
+    from regionsim.access import iam_actions
 
-    return {iam_action(e["service"], e["action"]) for e in entries if e.get("principal", "").endswith(f":user/{user}")}
+    return {name for e in entries if e.get("principal", "").endswith(f":user/{user}") for name in iam_actions(e["service"], e["action"])}

@@ -246,10 +246,16 @@ def make_provisioner(iam, app="shop"):
     arns = []
     for number, template in enumerate(sorted((ROOT / "roles/iam/templates").glob("provisioning_policy_*.json.j2")), 1):
         document = jinja2.Template(template.read_text()).render(app_name=app, iam_account_id=ACCOUNT)
+        document = json.dumps(json.loads(document))
         try:
-            arns.append(iam.create_policy(PolicyName=f"{PROVISIONER}-{number}", PolicyDocument=json.dumps(json.loads(document)))["Policy"]["Arn"])
-        except iam.exceptions.EntityAlreadyExistsException:
-            arns.append(f"arn:aws:iam::{ACCOUNT}:policy/{PROVISIONER}-{number}")
+            arns.append(iam.create_policy(PolicyName=f"{PROVISIONER}-{number}", PolicyDocument=document)["Policy"]["Arn"])
+        except iam.exceptions.EntityAlreadyExistsException:  # a snapshot's: the templates as they are now
+            arn = f"arn:aws:iam::{ACCOUNT}:policy/{PROVISIONER}-{number}"
+            for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+                if not version["IsDefaultVersion"]:
+                    iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+            iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+            arns.append(arn)
     return make_user(iam, PROVISIONER, arns)
 
 

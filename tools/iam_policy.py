@@ -47,18 +47,21 @@ def generalise(resource, app, account):
     return ":".join(arn)
 
 
-def build(entries, app, account):
-    from regionsim.access import iam_action
+def build(entries, app, account, replaced=()):
+    """The policy of what the log's IAM users called; actions in `replaced` are left to hand-kept statements."""
+    from regionsim.access import iam_actions
 
     used = collections.defaultdict(set)
     for entry in entries:
         if not entry.get("principal") or entry.get("fault") == "denied":
             continue
-        action = iam_action(entry["service"], entry["action"])
-        if action in ALWAYS:
-            continue
-        for resource in entry.get("resources") or ["*"]:
-            used[action].add(generalise(resource, app, account))
+        for action in iam_actions(entry["service"], entry["action"]):
+            if action in ALWAYS:
+                continue
+            for resource in entry.get("resources") or ["*"]:
+                used[action].add(generalise(resource, app, account))
+    for action in replaced:
+        used.pop(action, None)
     # an action that takes "*" somewhere is granted on "*" (IAM evaluates the whole call against it)
     by_resources = collections.defaultdict(set)
     for action, resources in used.items():
@@ -102,14 +105,18 @@ def main(argv=None):
     parser.add_argument("logs", nargs="+", help="regionsim log files (JSON lines)")
     parser.add_argument("--app", required=True, help="the application name the playbooks ran with")
     parser.add_argument("--account", default="123456789012", help="the simulator's account")
-    parser.add_argument("--extra", help="a JSON list of statements the log cannot show (conditions), added as they are")
+    parser.add_argument("--extra", help="a JSON list of statements the log cannot show (conditions, permissions AWS checks "
+                        "without a call of their own), added as they are; they replace the log's statements for their actions")
     parser.add_argument("--out", help="write <out>_1.json.j2, <out>_2.json.j2, ... (each within IAM's size limit); else print one")
     args = parser.parse_args(argv)
     entries = [json.loads(line) for path in args.logs for line in open(path, encoding="utf-8") if line.strip()]
-    policy = build(entries, args.app, args.account)
-    if args.extra:
-        with open(args.extra, encoding="utf-8") as extra:
-            policy["Statement"] += json.load(extra)
+    extra = []
+    if args.extra:  # they replace what the log shows for their actions (a condition narrows them)
+        with open(args.extra, encoding="utf-8") as handle:
+            extra = json.load(handle)
+    kept = {a for statement in extra for a in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])}
+    policy = build(entries, args.app, args.account, kept)
+    policy["Statement"] += extra
     if not args.out:
         print(json.dumps(policy, indent=2))
         return 0

@@ -69,8 +69,11 @@ def wait_or_fail(module, describe, done, what, status_of=None, statuses=None, pr
     params = module.params
     try:
         result, seen = wait_until(describe, done, what, params["wait_timeout"], params["poll_interval"], status_of)
-    except AWS_ERRORS as exc:  # AWS refused a poll (access denied, say): a clear failure, not a traceback
-        module.fail_json_aws(exc, msg=f"AWS refused a call while waiting for {what}.{note}")
+    except AWS_ERRORS as exc:  # a poll failed (access denied, say): a clear failure through the caller's fail, not a traceback
+        message = f"AWS answered with an error while waiting for {what}: {exc}.{note}"
+        if fail:
+            fail(message)
+        module.fail_json_aws(exc, msg=message)
     except WaitTimeout as exc:
         if statuses is not None:
             add_statuses(statuses, exc.seen, prefix)

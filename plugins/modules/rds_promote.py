@@ -32,9 +32,9 @@ description:
     module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
     When the replica does not catch up within it, nothing is promoted and the module lifts the fence it set, so
     the source takes writes again instead of leaving the application with no writer, and fails saying so.
-    When AWS refuses the promotion itself (access denied, a quota), nothing was promoted either, and the fence is
-    lifted the same way. When the call gets no answer at all, the promotion may have started, so the fence stays
-    and a rerun continues.
+    When AWS refuses the promotion call itself (access denied, a quota, throttling) and the replica, read again, is
+    still an available replica, nothing was promoted either, and the fence is lifted the same way. After any other
+    error (a 5xx, a lost answer) the promotion may have started, so the fence stays and a rerun continues.
     A source with a C(default.*) parameter group cannot be fenced (AWS does not allow changes to it), so the
     module fails before changing anything.
   - B(The target's own fence) - a region that was fenced as an old primary keeps C(read_only=1) in its
@@ -350,6 +350,19 @@ def run_wait(module, result, describe, done, what, status_of, always=False, undo
 NOT_A_REPLICA = "is not a read replica"  # InvalidDBInstanceState of PromoteReadReplica on a standalone instance
 
 
+def refused_before_acting(exc, still_a_replica):
+    """Whether PromoteReadReplica certainly did not start: AWS refused the call itself (one of REFUSALS) and the target,
+    read again (still_a_replica()), is still an available replica. A 5xx, or a retry that met a promotion a lost answer
+    had started (InvalidDBInstanceState), is no such proof."""
+    return error_code(exc) in REFUSALS and still_a_replica()
+
+
+# Errors with which AWS refuses a call before acting on it: after one, a promotion did not start.
+REFUSALS = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "InvalidClientTokenId", "ExpiredToken",
+                      "ExpiredTokenException", "SignatureDoesNotMatch", "Throttling", "ThrottlingException", "RequestLimitExceeded",
+                      "StorageQuotaExceeded", "InstanceQuotaExceeded"})
+
+
 class Promotion:
     """What both kinds share: the target region, its client, and the identifier the option OPTION names."""
     OPTION = None
@@ -379,6 +392,14 @@ class RdsPromotion(Promotion):
 
     def describe(self):
         return self.rds.describe_db_instances(DBInstanceIdentifier=self.identifier, aws_retry=True)["DBInstances"][0]
+
+    def still_a_replica(self):
+        """Whether the target is still an available read replica (no promotion started), read again now."""
+        try:
+            instance = self.describe()
+        except AWS_ERRORS:
+            return False
+        return bool(instance.get("ReadReplicaSourceDBInstanceIdentifier")) and instance["DBInstanceStatus"] == "available"
 
     def target_view(self, instance, role=None):
         if role is None:
@@ -496,9 +517,10 @@ class RdsPromotion(Promotion):
             # only "not a read replica" means promoted in the meantime (by someone else): any other state error fails
             if error_code(exc) == "InvalidDBInstanceState" and NOT_A_REPLICA in str(exc):
                 result["resumed"] = True
-            elif mode == "planned" and error_code(exc):
-                # AWS answered no (access denied, a quota, ...), so nothing was promoted: the fenced source must take writes
-                # again. Without an answer (a connection lost) the promotion may have started, and the fence stays.
+            elif mode == "planned" and refused_before_acting(exc, self.still_a_replica):
+                # AWS refused the call itself (access denied, a quota, throttling) and the replica is still one, so nothing
+                # was promoted: the fenced source must take writes again. Any other error (a 5xx, a retry that met the
+                # promotion a lost answer had started) may hide a promotion under way, and the fence stays.
                 module.fail_json_aws(exc, msg=f"AWS refused to promote {self.identifier} in {self.region}"
                                      + self.unfence_source(source_rds, source_id, fence, then="Fix the refusal, then rerun"), **result)
             else:

@@ -1,6 +1,7 @@
 """The DR operator's least-privilege policy (roles/iam), proven by enforcement on the simulator: every test that runs a
 DR playbook on the provisioned stack runs it as dr-operator, who holds only this policy (tests/conftest.py); here, a
-policy short of one action stops the run with AWS's refusal naming the action and the resource, before any change."""
+policy short of one action stops the run with AWS's refusal naming the action and the resource, and the fence the planned
+failover had set is lifted (nothing was promoted)."""
 
 import json
 import sys

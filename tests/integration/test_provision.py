@@ -1,7 +1,7 @@
 """playbooks/provision.yml and teardown.yml end to end on a fresh simulator, checked through boto3 (issue 4's
 must-shows): check mode on an empty account, the whole stack in three regions, a bad variable failing before
 any change; then, from that stack (the `provisioned` fixture: the provision's snapshot), a second run with
-changed=0 and check mode, and a teardown that leaves nothing and again changes nothing."""
+changed=0 and check mode, and a teardown that leaves nothing, whose rerun with the flags changes only what they ask."""
 
 import json
 import time

@@ -35,8 +35,42 @@ DENIED_CODE = {
 ALWAYS_ALLOWED = {"sts:GetCallerIdentity"}  # AWS answers it even under an explicit deny
 
 
+# Where the IAM action is not the operation's name (S3's and CloudFront's differ); a list when AWS checks several.
+IAM_ACTIONS = {
+    "s3": {
+        "ListBuckets": "ListAllMyBuckets", "HeadBucket": "ListBucket", "ListObjects": "ListBucket", "ListObjectsV2": "ListBucket",
+        "ListObjectVersions": "ListBucketVersions", "DeleteObjects": ["DeleteObject", "DeleteObjectVersion"],
+        "ListMultipartUploads": "ListBucketMultipartUploads",
+        "GetBucketLifecycle": "GetLifecycleConfiguration", "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+        "PutBucketLifecycle": "PutLifecycleConfiguration", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+        "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+        "GetBucketReplication": "GetReplicationConfiguration", "PutBucketReplication": "PutReplicationConfiguration",
+        "DeleteBucketReplication": "PutReplicationConfiguration",
+        "GetBucketEncryption": "GetEncryptionConfiguration", "PutBucketEncryption": "PutEncryptionConfiguration",
+        "DeleteBucketEncryption": "PutEncryptionConfiguration",
+        "GetPublicAccessBlock": "GetBucketPublicAccessBlock", "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+        "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+        "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration", "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+        "GetBucketInventoryConfiguration": "GetInventoryConfiguration", "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+        "GetBucketCors": "GetBucketCORS", "PutBucketCors": "PutBucketCORS", "DeleteBucketCors": "PutBucketCORS",
+        "GetBucketNotificationConfiguration": "GetBucketNotification", "PutBucketNotificationConfiguration": "PutBucketNotification",
+        "DeleteBucketTagging": "PutBucketTagging", "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+        "HeadObject": "GetObject", "CopyObject": ["GetObject", "PutObject"],
+    },
+    "cloudfront": {"CreateDistributionWithTags": ["CreateDistribution", "TagResource"]},
+}
+
+
+def iam_actions(service, action):
+    """The IAM actions AWS checks for the operation (most often one, of the same name)."""
+    mapped = IAM_ACTIONS.get(service, {}).get(action, action)
+    prefix = IAM_PREFIX.get(service, service)
+    return [f"{prefix}:{name}" for name in (mapped if isinstance(mapped, list) else [mapped])]
+
+
 def iam_action(service, action):
-    return f"{IAM_PREFIX.get(service, service)}:{action}"
+    """The (first) IAM action of the operation."""
+    return iam_actions(service, action)[0]
 
 
 # --- request parameters ---------------------------------------------------------------
@@ -68,18 +102,16 @@ def _rds(action, params, region, account):
     base = f"arn:aws:rds:{region}:{account}"
     if action == "ListTagsForResource" or action in ("AddTagsToResource", "RemoveTagsFromResource"):
         return [params.get("ResourceName", "*")]
-    if action == "CreateDBInstanceReadReplica":  # the new instance, its source and the groups it is made with
-        made = [f"{base}:db:{params['DBInstanceIdentifier']}"] if params.get("DBInstanceIdentifier") else []
-        source = params.get("SourceDBInstanceIdentifier", "")
-        made += [source if source.startswith("arn:") else f"{base}:db:{source}"] if source else []
-        made += [f"{base}:{kind}:{params[key]}" for key, kind in (("DBParameterGroupName", "pg"), ("DBSubnetGroupName", "subgrp"))
-                 if params.get(key)]
-        return made or ["*"]
-    for key, kind in (("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"), ("DBParameterGroupName", "pg"),
-                      ("DBClusterParameterGroupName", "cluster-pg"), ("DBSubnetGroupName", "subgrp"),
-                      ("DBSnapshotIdentifier", "snapshot")):
-        if params.get(key):
-            return [f"{base}:{kind}:{params[key]}"]
+    # every resource the call names: the instance, and the groups it is made or modified with (each must be allowed)
+    found = [f"{base}:{kind}:{params[key]}" for key, kind in (
+        ("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"), ("DBParameterGroupName", "pg"),
+        ("DBClusterParameterGroupName", "cluster-pg"), ("DBSubnetGroupName", "subgrp"), ("OptionGroupName", "og"),
+        ("DBSnapshotIdentifier", "snapshot")) if params.get(key)]
+    source = params.get("SourceDBInstanceIdentifier", "")
+    if action == "CreateDBInstanceReadReplica" and source:
+        found.append(source if source.startswith("arn:") else f"{base}:db:{source}")
+    if found:
+        return found
     if params.get("GlobalClusterIdentifier"):
         return [f"arn:aws:rds::{account}:global-cluster:{params['GlobalClusterIdentifier']}"]
     return ["*"]
@@ -110,7 +142,8 @@ def _cloudwatch(action, params, region, account):
     if action in ("PutMetricAlarm", "DeleteAlarms", "SetAlarmState", "EnableAlarmActions", "DisableAlarmActions") and names:
         return [f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}" for name in names]
     if action in ("PutDashboard", "GetDashboard", "DeleteDashboards"):
-        names = _members(params, "DashboardNames") or [params.get("DashboardName", "*")]
+        listed = params.get("DashboardNames")
+        names = listed if isinstance(listed, list) else _members(params, "DashboardNames") or [params.get("DashboardName", "*")]
         return [f"arn:aws:cloudwatch::{account}:dashboard/{name}" for name in names]
     return ["*"]
 
@@ -146,14 +179,21 @@ def _secretsmanager(action, params, region, account):
 
 def _kms(action, params, region, account):
     key = params.get("KeyId") or params.get("TargetKeyId")
+    alias = params.get("AliasName")
+    # an alias's own calls are checked on the alias and on the key it names
+    found = [f"arn:aws:kms:{region}:{account}:{alias}"] if alias and action.endswith("Alias") else []
+    if not key and alias and action == "DeleteAlias":
+        key = alias
     if not key:
-        return ["*"]
+        return found or ["*"]
     try:  # aliases and key ids authorize against the key's ARN
         from moto.kms.models import kms_backends
 
-        return [kms_backends[account][region].describe_key(key).arn]
-    except Exception:
-        return [key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}"]
+        return found + [kms_backends[account][region].describe_key(key).arn]
+    except Exception:  # no such key (yet): IAM sees the ARN the name would have
+        if key.startswith("alias/"):
+            return found + [f"arn:aws:kms:{region}:{account}:{key}"]
+        return found + [key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}"]
 
 
 def _sns(action, params, region, account):
@@ -170,6 +210,19 @@ def _dynamodb(action, params, region, account):
     if params.get("ResourceArn"):
         return [params["ResourceArn"]]
     return ["*"]
+
+
+def _elbv2(action, params, region, account):
+    if action.startswith("Describe"):
+        return ["*"]
+    found = [params[key] for key in ("LoadBalancerArn", "TargetGroupArn", "ListenerArn", "RuleArn") if params.get(key)]
+    found += _members(params, "ResourceArns")
+    base = f"arn:aws:elasticloadbalancing:{region}:{account}"
+    if action == "CreateLoadBalancer" and params.get("Name"):
+        found.append(f"{base}:loadbalancer/{'net' if params.get('Type') == 'network' else 'app'}/{params['Name']}/*")
+    if action == "CreateTargetGroup" and params.get("Name"):
+        found.append(f"{base}:targetgroup/{params['Name']}/*")
+    return found or ["*"]
 
 
 def _route53(action, path, account):
@@ -219,7 +272,8 @@ def resources(environ, body, region, service, action, account=ACCOUNT):
         return ["*"] if action == "ListBuckets" else _s3(environ)
     params = request_params(environ, body)
     handler = {"rds": _rds, "elasticache": _elasticache, "autoscaling": _autoscaling, "cloudwatch": _cloudwatch,
-               "ssm": _ssm, "secretsmanager": _secretsmanager, "kms": _kms, "sns": _sns, "dynamodb": _dynamodb}.get(service)
+               "ssm": _ssm, "secretsmanager": _secretsmanager, "kms": _kms, "sns": _sns, "dynamodb": _dynamodb,
+               "elbv2": _elbv2}.get(service)
     if handler:
         return handler(action or "", params, region, account)
     if service == "iam":
@@ -273,16 +327,23 @@ def _matches(pattern, value, ignore_case=False):
     return re.match(regex, value, re.IGNORECASE if ignore_case else 0) is not None
 
 
+KNOWN_OPERATORS = {"StringEquals", "StringLike", "StringNotEquals", "StringNotLike", "ArnEquals", "ArnLike", "ArnNotEquals",
+                   "ArnNotLike", "Bool"}
+
+
 def _condition_holds(conditions, context):
-    """Every operator and key must hold; a key absent from the request context makes its condition false
-    (IfExists operators excepted), so the statement does not apply."""
+    """Every operator and key must hold. A key absent from the request context fails a positive test (IfExists
+    operators excepted) and passes a negated one. None for an operator the simulator does not know."""
     for operator, keys in (conditions or {}).items():
         if_exists = operator.endswith("IfExists")
         base = operator[:-len("IfExists")] if if_exists else operator
+        if base not in KNOWN_OPERATORS:
+            return None  # the caller decides: a Deny applies (fail closed), an Allow does not
         for key, expected in keys.items():
             actual = context.get(key.lower())
             if actual is None:
-                if if_exists:
+                # a missing key fails a positive test and passes a negated one (StringNotEquals, ...)
+                if if_exists or "Not" in base:
                     continue
                 return False
             expected = [str(e) for e in _listed(expected)]
@@ -294,10 +355,8 @@ def _condition_holds(conditions, context):
                 ok = actual not in expected
             elif base in ("StringNotLike", "ArnNotLike"):
                 ok = not any(_matches(e, actual) for e in expected)
-            elif base == "Bool":
-                ok = actual.lower() in [e.lower() for e in expected]
-            else:  # an operator the simulator does not know: the statement does not apply
-                ok = False
+            else:
+                ok = actual.lower() in [e.lower() for e in expected]  # Bool
             if not ok:
                 return False
     return True
@@ -314,7 +373,8 @@ def _applies(statement, action, resource, context):
             return False
     elif any(_matches(r, resource) for r in _listed(statement.get("NotResource", []))):
         return False
-    return _condition_holds(statement.get("Condition"), context)
+    holds = _condition_holds(statement.get("Condition"), context)
+    return statement.get("Effect") == "Deny" if holds is None else holds
 
 
 def evaluate(documents, action, resource, context=None):
@@ -340,16 +400,16 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
     if user is None:
         return None, None, None
     arn, documents = user
-    name = iam_action(service, action)
+    names = iam_actions(service, action)
     targets = resources(environ, body, region, service, action, account)
-    if name in ALWAYS_ALLOWED:
+    if names[0] in ALWAYS_ALLOWED:
         return None, arn, targets
     context = {"aws:RequestedRegion": region or "us-east-1", "aws:PrincipalArn": arn, "aws:username": arn.rsplit("/", 1)[-1]}
-    if name == "cloudwatch:PutMetricData":  # the services' condition keys: which namespace the metrics go to,
+    if names[0] == "cloudwatch:PutMetricData":  # the services' condition keys: which namespace the metrics go to,
         context["cloudwatch:namespace"] = request_params(environ, body).get("Namespace", "")
     if service == "iam" and request_params(environ, body).get("PolicyArn"):  # which managed policy is attached or detached
         context["iam:PolicyARN"] = request_params(environ, body)["PolicyArn"]
-    for target in targets:
+    for name, target in ((name, target) for name in names for target in targets):
         decision = evaluate(documents, name, target, context)
         if decision != "allowed":
             why = ("with an explicit deny in an identity-based policy" if decision == "explicit"

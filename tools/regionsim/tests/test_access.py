@@ -110,12 +110,17 @@ def test_global_services_and_rest_apis_name_their_resources(user, client):
 @pytest.mark.parametrize("service, action, params, expected", [
     ("rds", "ModifyDBParameterGroup", {"DBParameterGroupName": "shop-mysql"}, [f"arn:aws:rds:us-west-2:{ACCOUNT}:pg:shop-mysql"]),
     ("rds", "DescribeDBInstances", {}, ["*"]),
+    ("rds", "ModifyDBInstance", {"DBInstanceIdentifier": "shop-db", "DBParameterGroupName": "shop-pg"},
+     [f"arn:aws:rds:us-west-2:{ACCOUNT}:db:shop-db", f"arn:aws:rds:us-west-2:{ACCOUNT}:pg:shop-pg"]),
     ("elasticache", "FailoverGlobalReplicationGroup", {"GlobalReplicationGroupId": "ldgnf-shop"},
      [f"arn:aws:elasticache::{ACCOUNT}:globalreplicationgroup:ldgnf-shop"]),
     ("elasticache", "DescribeReplicationGroups", {"ReplicationGroupId": "shop-cache"},
      [f"arn:aws:elasticache:us-west-2:{ACCOUNT}:replicationgroup:shop-cache"]),
     ("autoscaling", "UpdateAutoScalingGroup", {"AutoScalingGroupName": "shop-asg"},
      [f"arn:aws:autoscaling:us-west-2:{ACCOUNT}:autoScalingGroup:*:autoScalingGroupName/shop-asg"]),
+    ("elbv2", "CreateTargetGroup", {"Name": "shop-app"}, [f"arn:aws:elasticloadbalancing:us-west-2:{ACCOUNT}:targetgroup/shop-app/*"]),
+    ("elbv2", "DeleteLoadBalancer", {"LoadBalancerArn": "arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/shop-alb/5d"},
+     ["arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/shop-alb/5d"]),
     ("cloudwatch", "DeleteAlarms", {"AlarmNames.member.1": "a", "AlarmNames.member.2": "b"},
      [f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:a", f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:b"]),
 ])
@@ -125,3 +130,26 @@ def test_query_requests_name_the_resources_iam_evaluates(service, action, params
     body = urlencode({"Action": action, **params}).encode()
     environ = {"CONTENT_TYPE": "application/x-www-form-urlencoded", "QUERY_STRING": ""}
     assert access.resources(environ, body, "us-west-2", service, action) == expected
+
+
+def test_iam_logic_for_absent_keys_unknown_operators_and_renamed_actions():
+    allow_outside_eu = {"Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*",
+                                       "Condition": {"StringNotEquals": {"aws:SourceVpc": "vpc-1"}}}]}
+    assert access.evaluate([allow_outside_eu], "sns:Publish", "arn:aws:sns:us-east-1:1:t") == "allowed"  # absent key: a negated test holds
+    unknown = {"Effect": "Allow", "Action": "*", "Resource": "*"}
+    deny_unknown = {"Effect": "Deny", "Action": "rds:*", "Resource": "*", "Condition": {"NumericLessThan": {"aws:MultiFactorAuthAge": "3600"}}}
+    assert access.evaluate([{"Statement": [unknown, deny_unknown]}], "rds:DeleteDBInstance", "*") == "explicit"  # fails closed
+    allow_unknown = dict(deny_unknown, Effect="Allow")
+    assert access.evaluate([{"Statement": [allow_unknown]}], "rds:DeleteDBInstance", "*") == "implicit"
+    # IAM's names where the operation's differ, and every one AWS checks
+    assert access.iam_actions("s3", "ListBuckets") == ["s3:ListAllMyBuckets"]
+    assert access.iam_actions("s3", "PutBucketLifecycleConfiguration") == ["s3:PutLifecycleConfiguration"]
+    assert access.iam_actions("cloudfront", "CreateDistributionWithTags") == ["cloudfront:CreateDistribution", "cloudfront:TagResource"]
+    assert access.iam_actions("elbv2", "CreateLoadBalancer") == ["elasticloadbalancing:CreateLoadBalancer"]
+
+
+def test_an_alias_call_is_checked_on_the_alias_and_its_key(user, client):
+    key = client("kms", "us-west-2").create_key()["KeyMetadata"]
+    as_user = user(allow({"Action": "kms:CreateAlias", "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*"}))
+    error, _ = refusal(lambda: as_user("kms", "us-west-2").create_alias(AliasName="alias/shop-data", TargetKeyId=key["KeyId"]))
+    assert f"kms:CreateAlias on resource: arn:aws:kms:us-west-2:{ACCOUNT}:alias/shop-data" in error["Message"]

@@ -68,8 +68,20 @@ def test_an_aws_error_while_polling_fails_the_module_cleanly_with_the_note():
 
     with pytest.raises(Failed) as failed:
         wait.wait_or_fail(FakeModule(wait_timeout=5), refused, lambda s: True, "change C1 to be INSYNC", note=" The change is made.")
-    assert failed.value.args[0]["msg"] == "AWS refused a call while waiting for change C1 to be INSYNC. The change is made."
+    assert failed.value.args[0]["msg"] == ("AWS answered with an error while waiting for change C1 to be INSYNC: An error occurred "
+                                           "(AccessDenied) when calling the GetChange operation: not authorized to perform: "
+                                           "route53:GetChange. The change is made.")
     assert failed.value.args[0]["exception"].response["Error"]["Code"] == "AccessDenied"
+    # through the caller's own fail when it has one (rds_promote's undoes its fence there)
+    reported = []
+
+    def fail(msg):
+        reported.append(msg)
+        raise Failed(msg)
+
+    with pytest.raises(Failed):
+        wait.wait_or_fail(FakeModule(wait_timeout=5), refused, lambda s: True, "lag to reach 0", fail=fail)
+    assert reported and reported[0].startswith("AWS answered with an error while waiting for lag to reach 0: ")
 
 
 def test_connection_spec_matches_the_connect_fragment():

@@ -94,3 +94,17 @@ def test_a_source_that_cannot_be_fenced_is_refused(instance, words):
     with pytest.raises(Failed) as excinfo:
         rds_promote.RdsPromotion.fence_plan(FakePromotion(), instance)
     assert words in str(excinfo.value) and "mode=unplanned" in str(excinfo.value)
+
+
+@pytest.mark.parametrize("code, replica, lifted", [
+    ("AccessDenied", True, True),            # IAM refused the call: nothing started
+    ("ThrottlingException", True, True),
+    ("AccessDenied", False, False),          # yet the target is no longer a plain replica: something started
+    ("InternalFailure", True, False),        # a 5xx proves nothing
+    ("InvalidDBInstanceState", True, False),  # a retry meeting the promotion its lost first answer had started
+])
+def test_the_fence_is_lifted_only_when_the_promotion_certainly_did_not_start(code, replica, lifted):
+    from botocore.exceptions import ClientError
+
+    exc = ClientError({"Error": {"Code": code, "Message": "x"}}, "PromoteReadReplica")
+    assert rds_promote.refused_before_acting(exc, lambda: replica) is lifted
