@@ -39,3 +39,21 @@ def called_actions(entries, user="dr-operator"):
     from regionsim.access import iam_actions
 
     return {name for e in entries if e.get("principal", "").endswith(f":user/{user}") for name in iam_actions(e["service"], e["action"])}
+
+
+def iam_user_env(iam, name, managed=(), inline=None):
+    """The IAM user `name` holding only the managed policies `managed` (ARNs) and the inline policy document `inline`,
+    with a new access key: the environment of a run signed with it (an existing user keeps its policies)."""
+    import json
+
+    try:
+        iam.create_user(UserName=name)
+        for policy in managed:
+            iam.attach_user_policy(UserName=name, PolicyArn=policy)
+        if inline is not None:
+            iam.put_user_policy(UserName=name, PolicyName=f"{name}-inline", PolicyDocument=inline if isinstance(inline, str) else json.dumps(inline))
+    except iam.exceptions.EntityAlreadyExistsException:
+        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
+            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}

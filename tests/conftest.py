@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT / ".collections"))
 
 from ansible_collections.multiregion.dr.tests.module_runner import run_module  # noqa: E402 (needs the path above)
 from ansible_collections.multiregion.dr.tests.strategy import mitogen_args, mitogen_env  # noqa: E402 (needs the path above)
+from ansible_collections.multiregion.dr.tests.aws_checks import iam_user_env  # noqa: E402 (needs the path above)
 
 # Every Python the tests start (ansible-playbook, mitogen's interpreters, ansible-runner, ansible-rulebook) shares
 # one botocore data loader per process (tests/pythonpath/sitecustomize.py says why); so does this one, for the
@@ -215,20 +216,6 @@ def admin_iam(sim):
                         aws_secret_access_key="testing", config=TEST_CLIENT_CONFIG)
 
 
-def make_user(iam, name, policies):
-    """The IAM user `name` with only the managed policies `policies` (ARNs) attached, and a new access key: the
-    environment of a run signed with it."""
-    try:
-        iam.create_user(UserName=name)
-        for policy in policies:
-            iam.attach_user_policy(UserName=name, PolicyArn=policy)
-    except iam.exceptions.EntityAlreadyExistsException:
-        for key in iam.list_access_keys(UserName=name)["AccessKeyMetadata"]:
-            iam.delete_access_key(UserName=name, AccessKeyId=key["AccessKeyId"])
-    key = iam.create_access_key(UserName=name)["AccessKey"]
-    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
-
-
 def make_operator(iam, app="shop"):
     """dr-operator, holding only the <app>-dr-operator policy that provision made."""
     policy = f"arn:aws:iam::{ACCOUNT}:policy/{app}-dr-operator"
@@ -236,7 +223,7 @@ def make_operator(iam, app="shop"):
         iam.get_policy(PolicyArn=policy)
     except iam.exceptions.NoSuchEntityException:
         raise AssertionError(f"the provisioned stack has no {policy} (a snapshot from before roles/iam? make a new one)") from None
-    return make_user(iam, OPERATOR, [policy])
+    return iam_user_env(iam, OPERATOR, managed=[policy])
 
 
 def make_provisioner(iam, app="shop"):
@@ -256,7 +243,7 @@ def make_provisioner(iam, app="shop"):
                     iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
             iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
             arns.append(arn)
-    return make_user(iam, PROVISIONER, arns)
+    return iam_user_env(iam, PROVISIONER, managed=arns)
 
 
 @pytest.fixture

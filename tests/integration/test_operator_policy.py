@@ -3,7 +3,6 @@ DR playbook on the provisioned stack runs it as dr-operator, who holds only this
 policy short of one action stops the run with AWS's refusal naming the action and the resource, and the fence the planned
 failover had set is lifted (nothing was promoted)."""
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -11,7 +10,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from aws_checks import fenced, operator_policy  # noqa: E402  (tests/aws_checks.py)
+from aws_checks import fenced, iam_user_env, operator_policy  # noqa: E402  (tests/aws_checks.py)
 
 ACCOUNT = "123456789012"
 
@@ -28,13 +27,9 @@ def test_a_policy_short_of_one_action_stops_the_run_with_a_clear_refusal(provisi
     for statement in policy["Statement"]:
         if isinstance(statement["Action"], list) and "rds:PromoteReadReplica" in statement["Action"]:
             statement["Action"].remove("rds:PromoteReadReplica")
-    iam = aws("iam")
-    iam.create_user(UserName="short-operator")
-    iam.put_user_policy(UserName="short-operator", PolicyName="operator-but-one", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="short-operator")["AccessKey"]
+    short = iam_user_env(aws("iam"), "short-operator", inline=policy)
     since = time.time()
-    refused = playbook("playbooks/failover.yml", extravars=extravars, inventory="inventories/local",
-                       env={"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]})
+    refused = playbook("playbooks/failover.yml", extravars=extravars, inventory="inventories/local", env=short)
     assert refused.rc != 0
     message = (f"User: arn:aws:iam::{ACCOUNT}:user/short-operator is not authorized to perform: rds:PromoteReadReplica on resource: "
                f"arn:aws:rds:us-west-2:{ACCOUNT}:db:shop-db because no identity-based policy allows the rds:PromoteReadReplica action")

@@ -4,6 +4,7 @@ any change; then, from that stack (the `provisioned` fixture: the provision's sn
 changed=0 and check mode, and a teardown that leaves nothing, whose rerun with the flags changes only what they ask."""
 
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -18,6 +19,8 @@ INVENTORY = "inventories/local"
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 HOME = "us-east-1"
 NAME = APP["app_name"]
+sys.path.insert(0, str(ROOT / "tests"))
+from aws_checks import iam_user_env  # noqa: E402  (tests/aws_checks.py)
 GONE_KEY_STATES = ("PendingDeletion", "PendingReplicaDeletion")
 
 
@@ -336,12 +339,9 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     # signed by a user that holds only the instance role's policy: the simulator authorizes each call as AWS would
-    iam = aws("iam")
-    policy = iam.get_role_policy(RoleName=f"{NAME}-app", PolicyName=f"{NAME}-app")["PolicyDocument"]
-    iam.create_user(UserName="app-instance")
-    iam.put_user_policy(UserName="app-instance", PolicyName="instance-role", PolicyDocument=policy if isinstance(policy, str) else json.dumps(policy))
-    key = iam.create_access_key(UserName="app-instance")["AccessKey"]
-    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, AWS_ACCESS_KEY_ID=key["AccessKeyId"], AWS_SECRET_ACCESS_KEY=key["SecretAccessKey"])
+    policy = aws("iam").get_role_policy(RoleName=f"{NAME}-app", PolicyName=f"{NAME}-app")["PolicyDocument"]
+    keys = iam_user_env(aws("iam"), "app-instance", inline=policy)
+    env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, **keys)
     since = time.time()
     app = subprocess.Popen([sys.executable, str(pyz), "--app", NAME, "--region", region, "--db-secret", f"{NAME}/rds/master",
                             "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -358,8 +358,8 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
     calls = [(e["action"], e.get("fault")) for e in sim.log(since) if e.get("principal", "").endswith(":user/app-instance")]
     assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and all(f is None for _action, f in calls), calls
     # its own metrics, not another namespace; its own configuration, not another application's
-    as_app = {service: boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=key["AccessKeyId"],
-                                    aws_secret_access_key=key["SecretAccessKey"]) for service in ("cloudwatch", "ssm")}
+    as_app = {service: boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
+                                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"]) for service in ("cloudwatch", "ssm")}
     as_app["cloudwatch"].put_metric_data(Namespace=f"{NAME}/MultiRegion", MetricData=[{"MetricName": "Probe", "Value": 1}])
     for refused in (lambda: as_app["cloudwatch"].put_metric_data(Namespace="Other/App", MetricData=[{"MetricName": "Probe", "Value": 1}]),
                     lambda: as_app["ssm"].get_parameters_by_path(Path="/other/config")):
@@ -367,6 +367,7 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
             refused()
         assert "is not authorized to perform" in str(caught.value), caught.value
 
+    iam = aws("iam")
     assert [p["InstanceProfileName"] for p in iam.list_instance_profiles_for_role(RoleName=f"{NAME}-app")["InstanceProfiles"]] == [f"{NAME}-app"]
     trust = iam.get_role(RoleName=f"{NAME}-app")["Role"]["AssumeRolePolicyDocument"]
     assert [s["Principal"] for s in trust["Statement"]] == [{"Service": "ec2.amazonaws.com"}]

@@ -405,10 +405,11 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
     if names[0] in ALWAYS_ALLOWED:
         return None, arn, targets
     context = {"aws:RequestedRegion": region or "us-east-1", "aws:PrincipalArn": arn, "aws:username": arn.rsplit("/", 1)[-1]}
+    params = request_params(environ, body)
     if names[0] == "cloudwatch:PutMetricData":  # the services' condition keys: which namespace the metrics go to,
-        context["cloudwatch:namespace"] = request_params(environ, body).get("Namespace", "")
-    if service == "iam" and request_params(environ, body).get("PolicyArn"):  # which managed policy is attached or detached
-        context["iam:PolicyARN"] = request_params(environ, body)["PolicyArn"]
+        context["cloudwatch:namespace"] = params.get("Namespace", "")
+    if service == "iam" and params.get("PolicyArn"):  # which managed policy is attached or detached
+        context["iam:PolicyARN"] = params["PolicyArn"]
     for name, target in ((name, target) for name in names for target in targets):
         decision = evaluate(documents, name, target, context)
         if decision != "allowed":
