@@ -15,6 +15,23 @@ TTL = 60
 # what gets cut.
 KEYS = ("since", "beat", "token", "owner", "operation")
 
+# failover_lock's options (without the connection's): also what failover_plan's read.lock takes, the same dict
+ARGUMENT_SPEC = dict(
+    hosted_zone=dict(type="str", required=True),
+    private_zone=dict(type="bool", default=False),
+    lock_name=dict(type="str", default=LOCK_NAME),
+    history_name=dict(type="str", default=HISTORY_NAME),
+    state=dict(type="str", choices=["acquired", "refreshed", "released"], default="acquired"),
+    owner=dict(type="str", required=True),
+    operation=dict(type="str", default="failover"),
+    stale_after_seconds=dict(type="int", default=3600),
+    cooldown_seconds=dict(type="int", default=0),
+    take_over=dict(type="bool", default=False),
+    ignore_cooldown=dict(type="bool", default=False),
+    resume_token=dict(type="str", default="", no_log=False),
+    record_completion=dict(type="bool", default=True),
+)
+
 
 def new_token():
     """A run's resume token: what another owner (a relaunched AWX job, a colleague) gives to go on with the run."""
@@ -40,6 +57,26 @@ def decode(record, now=None):
     entry["age_seconds"] = max(0, now - entry["since"])
     entry["idle_seconds"] = max(0, now - entry["beat"])
     return entry
+
+
+def holds(held, owner, operation):
+    """Whether owner already holds the lock for operation (a rerun of the same run)."""
+    return bool(held) and held.get("owner") == owner and held.get("operation") == operation
+
+
+def resumes(held, resume_token, operation):
+    """Whether resume_token is the token of the run that holds the lock for operation."""
+    return bool(held) and bool(resume_token) and held.get("token") == resume_token and held.get("operation") == operation
+
+
+def probe(held, owner, operation, resume_token=""):
+    """What taking the lock says of a run that goes on (failover_plan's `resumed` reads it): owner holds it already,
+    or resumes the holder's run with its token; None for anything else (a free lock, another holder's)."""
+    if holds(held, owner, operation):
+        return f"{owner} already holds the lock for {operation}"
+    if resumes(held, resume_token, operation):
+        return f"{owner} resumes the run of {held.get('owner')} for {operation}"
+    return None
 
 
 def stale(held, stale_after_seconds):

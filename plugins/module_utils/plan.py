@@ -272,10 +272,13 @@ def failover_steps(topology, target, state, mode, app, window, regions):
     left = f" (unreachable, left to the failback: {', '.join(unreachable)})" if unreachable else ""
     # In active_passive every region but the active one is a standby: the old primary's region (or a returned one)
     # goes back to standby capacity once DNS has moved away from it.
+    # A group read at exactly those sizes is left alone (a standby that stayed one); one not read is scaled.
     standby_size = app.get("asg_standby_capacity")
-    retired = [r for r in topology.get("reachable_regions", []) if r != target] if standby_size is not None else []
-    standby_capacity = {"do": bool(retired), "regions": retired, "desired_capacity": standby_size, "max_size": app["asg_max_size"],
-                        "min_size": None if standby_size is None else min(app["asg_min_size"], standby_size)}
+    standby_sizes = {"min_size": None if standby_size is None else min(app["asg_min_size"], standby_size),
+                     "max_size": app["asg_max_size"], "desired_capacity": standby_size}
+    retired = [r for r in topology.get("reachable_regions", []) if r != target
+               and _part(_part(topology.get("regions")).get(r)).get("capacity") != standby_sizes] if standby_size is not None else []
+    standby_capacity = dict(standby_sizes, do=bool(retired), regions=retired)
     standby_text = f"; {name}-app back to standby capacity {standby_size} in {', '.join(retired)}" if retired else ""
     # The endpoints the configuration names beside the promotion's write endpoint, from the topology read before
     # the moves: an RDS instance keeps its address through a promotion, a Global Datastore secondary its primary

@@ -18,10 +18,18 @@ try:
 except ImportError:
     pass  # handled by AnsibleAWSModule
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch, client, error_code, error_text, is_unreachable, throttle_retry
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
+    Stopwatch,
+    check_region,
+    client,
+    error_code,
+    error_text,
+    is_unreachable,
+    throttle_retry,
+)
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, cdn_view, find_distribution
 from ansible_collections.multiregion.dr.plugins.module_utils.elasticache import cache_member_roles, global_info, group_endpoints, group_role
-from ansible_collections.multiregion.dr.plugins.module_utils.rds import aurora_member_roles, describe_fence, fence_in_place, rds_instance_role
+from ansible_collections.multiregion.dr.plugins.module_utils.rds import AURORA_ENGINES, aurora_member_roles, describe_fence, fence_in_place, rds_instance_role
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import (
     ZoneError,
     dns_routing,
@@ -31,6 +39,69 @@ from ansible_collections.multiregion.dr.plugins.module_utils.route53 import (
     record_sets,
     record_view,
 )
+
+
+# topology_info's options, also failover_plan's read.topology (one spec, one validation)
+ARGUMENT_SPEC = dict(
+    regions=dict(type="list", elements="str", required=True),
+    database=dict(
+        type="dict",
+        options=dict(
+            engine=dict(type="str", required=True, choices=["mysql", "mariadb", "postgres", "aurora-mysql", "aurora-postgresql"]),
+            db_instance_identifier=dict(type="str"),
+            global_cluster_identifier=dict(type="str"),
+        ),
+    ),
+    cache=dict(
+        type="dict",
+        options=dict(
+            global_replication_group_id=dict(type="str"),
+            replication_group_id=dict(type="str"),
+        ),
+        mutually_exclusive=[("global_replication_group_id", "replication_group_id")],
+        required_one_of=[("global_replication_group_id", "replication_group_id")],
+    ),
+    dns=dict(
+        type="dict",
+        options=dict(
+            hosted_zone=dict(type="str", required=True),
+            private_zone=dict(type="bool", default=False),
+            record_name=dict(type="str", required=True),
+            record_type=dict(type="str", default="A", choices=["A", "AAAA", "CNAME"]),
+        ),
+    ),
+    cdn=dict(
+        type="dict",
+        options=dict(
+            caller_reference=dict(type="str", required=True),
+            origin_group_id=dict(type="str", default="failover"),
+        ),
+    ),
+    health_check_ids=dict(type="dict"),
+    auto_scaling_group=dict(type="str"),
+)
+
+
+def validate(module, params, prefix=""):
+    """Fail early on input AWS cannot answer, naming the value (prefix: where it sits in the module's options) and
+    what is allowed. params: ARGUMENT_SPEC's options; connect_timeout is the module's."""
+    regions = params["regions"]
+    if not regions:
+        module.fail_json(msg=f"{prefix}regions=[] must name at least one AWS region")
+    for region in regions:
+        check_region(module, region, f"{prefix}regions")
+    if len(set(regions)) != len(regions):
+        module.fail_json(msg=f"{prefix}regions={regions!r} names a region more than once")
+    if module.params["connect_timeout"] < 1:
+        module.fail_json(msg=f"connect_timeout={module.params['connect_timeout']!r} must be 1 or more seconds")
+    database = params["database"]
+    if database:
+        aurora = database["engine"] in AURORA_ENGINES
+        wanted, other = ("global_cluster_identifier", "db_instance_identifier") if aurora else ("db_instance_identifier", "global_cluster_identifier")
+        if not database.get(wanted) or database.get(other):
+            module.fail_json(msg=f"{prefix}database.engine={database['engine']!r} needs {prefix}database.{wanted} (and not {prefix}database.{other})")
+    for region in params["health_check_ids"] or {}:
+        check_region(module, region, f"{prefix}health_check_ids key", allowed=regions)
 
 
 class RegionUnreachable(Exception):
@@ -227,16 +298,30 @@ def _probe_cache(region, elasticache, cache):
     return result, view
 
 
-def _probe_region(module, region, database, cache):
+def _probe_capacity(region, autoscaling, name):
+    """The group's sizes (min_size, max_size, desired_capacity); {"absent": true} without the group, {"error": ...}
+    when AWS refuses to tell."""
+    try:
+        groups = _probe(region, "DescribeAutoScalingGroups", autoscaling.describe_auto_scaling_groups, AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    except botocore.exceptions.ClientError as exc:
+        return {"error": error_text(exc)}  # unknown: the failover scales the group as if it were not at its capacity
+    if not groups:
+        return {"absent": True}
+    return {"min_size": groups[0]["MinSize"], "max_size": groups[0]["MaxSize"], "desired_capacity": groups[0]["DesiredCapacity"]}
+
+
+def _probe_region(module, region, database, cache, auto_scaling_group=None):
     """Everything region-scoped, with probe clients; never raises."""
-    out = {"reachable": True, "detail": "reachable", "database": None, "cache": None, "db_view": None, "cache_view": None}
+    out = {"reachable": True, "detail": "reachable", "database": None, "cache": None, "db_view": None, "cache_view": None, "capacity": None}
     try:
         # made in this thread (clients.client() serialises the one session it makes them from), used in parallel
         if database:
             out["database"], out["db_view"] = _probe_database(region, client(module, "rds", region, probe=True), database)
         if cache:
             out["cache"], out["cache_view"] = _probe_cache(region, client(module, "elasticache", region, probe=True), cache)
-        if not database and not cache:
+        if auto_scaling_group:
+            out["capacity"] = _probe_capacity(region, client(module, "autoscaling", region, probe=True), auto_scaling_group)
+        if not database and not cache and not auto_scaling_group:
             _probe(region, "DescribeAvailabilityZones", client(module, "ec2", region, probe=True).describe_availability_zones)
     except RegionUnreachable as exc:
         out.update(reachable=False, detail=str(exc))
@@ -309,11 +394,11 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
     return out
 
 
-def discover(module, regions, database=None, cache=None, dns=None, health_check_ids=None, cdn=None):
+def discover(module, regions, database=None, cache=None, dns=None, health_check_ids=None, cdn=None, auto_scaling_group=None):
     """The live topology (see the topology_info module's RETURN for the shape)."""
     watch = Stopwatch()
     with ThreadPoolExecutor(max_workers=len(regions) + 1) as pool:
-        futures = {region: pool.submit(_probe_region, module, region, database, cache) for region in regions}
+        futures = {region: pool.submit(_probe_region, module, region, database, cache, auto_scaling_group) for region in regions}
         r53_future = pool.submit(_route53_view, module, regions, dns, health_check_ids, cdn)
         probed = {region: future.result() for region, future in futures.items()}
         try:
@@ -351,6 +436,7 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
             "healthy": p["reachable"] and (health or {}).get("status") != "unhealthy",
             "database": database_role,
             "cache": cache_role,
+            "capacity": p.get("capacity"),
             "dns": {
                 "records": [r["set_identifier"] or r["target"] for r in records],
                 "receives_traffic": region in routing["active_regions"],

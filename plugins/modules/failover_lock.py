@@ -192,7 +192,8 @@ import time
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, cooldown_remaining, decode, encode, new_token, stale, txt
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import ARGUMENT_SPEC, cooldown_remaining, decode, encode, holds, new_token, probe
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import resumes, stale, txt
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
 
 
@@ -236,8 +237,8 @@ class Lock:
     def acquire(self, record, history):
         p = self.params
         held = decode(record)
-        if held and held.get("owner") == p["owner"] and held.get("operation") == p["operation"]:
-            return self.result(False, record, history, msg=f"{p['owner']} already holds the lock for {p['operation']}")
+        if holds(held, p["owner"], p["operation"]):
+            return self.result(False, record, history, msg=probe(held, p["owner"], p["operation"]))
         if p["resume_token"]:
             return self.resume(held, record, history)
         last = decode(history)
@@ -268,7 +269,7 @@ class Lock:
         if not held:
             self.module.fail_json(msg=f"resume_token={p['resume_token']}: nobody holds the lock, so there is no run to resume; "
                                       "run without resume_token to start one", lock={}, last_completed=decode(history))
-        if held.get("token") != p["resume_token"] or held.get("operation") != p["operation"]:
+        if not resumes(held, p["resume_token"], p["operation"]):
             what = ("it is not the token of the run that holds the lock" if held.get("token") != p["resume_token"]
                     else f"that run is {held.get('operation')}, not {p['operation']}")
             self.module.fail_json(msg=f"resume_token={p['resume_token']} does not resume the lock held by {held.get('owner')} for "
@@ -279,7 +280,7 @@ class Lock:
                                  {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(resumed))}],
                                 f"multiregion.dr lock: {p['operation']} resumed by {p['owner']}", history, "while it was resumed")
         return self.result(True, txt(self.lock_name, encode(resumed)), history, resumed_from=held,
-                           msg=f"{p['owner']} resumes the run of {held.get('owner')} for {p['operation']}")
+                           msg=probe(held, p["owner"], p["operation"], p["resume_token"]))
 
     def refresh(self, record, history):
         p = self.params
@@ -324,22 +325,7 @@ class Lock:
 
 
 def main():
-    argument_spec = dict(
-        hosted_zone=dict(type="str", required=True),
-        private_zone=dict(type="bool", default=False),
-        lock_name=dict(type="str", default=LOCK_NAME),
-        history_name=dict(type="str", default=HISTORY_NAME),
-        state=dict(type="str", choices=["acquired", "refreshed", "released"], default="acquired"),
-        owner=dict(type="str", required=True),
-        operation=dict(type="str", default="failover"),
-        stale_after_seconds=dict(type="int", default=3600),
-        cooldown_seconds=dict(type="int", default=0),
-        take_over=dict(type="bool", default=False),
-        ignore_cooldown=dict(type="bool", default=False),
-        resume_token=dict(type="str", default="", no_log=False),
-        record_completion=dict(type="bool", default=True),
-        **CONNECTION_ARGUMENT_SPEC,
-    )
+    argument_spec = dict(ARGUMENT_SPEC, **CONNECTION_ARGUMENT_SPEC)
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,

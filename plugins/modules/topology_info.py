@@ -130,6 +130,11 @@ options:
       - A health check is healthy when more than 18% of the Route 53 health checkers report success,
         as Route 53 decides it.
     type: dict
+  auto_scaling_group:
+    description:
+      - The application's auto scaling group (the same name in every region); its sizes are read in each region
+        (RV(regions.capacity)), so a failover scales only the groups that are not at their capacity yet.
+    type: str
 extends_documentation_fragment:
   - multiregion.dr.dr.connect
   - amazon.aws.common.modules
@@ -233,6 +238,12 @@ regions:
       sample: {"role": "secondary", "replication_group_id": "sessions-west", "status": "available",
                "global_replication_group_id": "ldgnf-sessions", "member_status": "associated",
                "primary_endpoint": "master.sessions-west.abc123.usw2.cache.amazonaws.com", "port": 6379}
+    capacity:
+      description:
+        - The O(auto_scaling_group)'s C(min_size), C(max_size) and C(desired_capacity) in this region, C(absent=true)
+          without the group; V(null) without O(auto_scaling_group), or when the region did not answer.
+      type: dict
+      sample: {"min_size": 1, "max_size": 4, "desired_capacity": 1}
     dns:
       description: This region's DNS records (set identifiers) and whether Route 53 sends it traffic now; V(null) without O(dns).
       type: dict
@@ -387,74 +398,13 @@ elapsed:
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
-from ansible_collections.multiregion.dr.plugins.module_utils.rds import AURORA_ENGINES
-from ansible_collections.multiregion.dr.plugins.module_utils.topology import discover
-
-
-def validate(module):
-    """Fail early on input AWS cannot answer, naming the value and what is allowed."""
-    params = module.params
-    regions = params["regions"]
-    if not regions:
-        module.fail_json(msg="regions=[] must name at least one AWS region")
-    for region in regions:
-        check_region(module, region, "regions")
-    if len(set(regions)) != len(regions):
-        module.fail_json(msg=f"regions={regions!r} names a region more than once")
-    if params["connect_timeout"] < 1:
-        module.fail_json(msg=f"connect_timeout={params['connect_timeout']!r} must be 1 or more seconds")
-    database = params["database"]
-    if database:
-        aurora = database["engine"] in AURORA_ENGINES
-        wanted, other = ("global_cluster_identifier", "db_instance_identifier") if aurora else ("db_instance_identifier", "global_cluster_identifier")
-        if not database.get(wanted) or database.get(other):
-            module.fail_json(msg=f"database.engine={database['engine']!r} needs database.{wanted} (and not database.{other})")
-    for region in params["health_check_ids"] or {}:
-        check_region(module, region, "health_check_ids key", allowed=regions)
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import ARGUMENT_SPEC, discover, validate
 
 
 def main():
-    argument_spec = dict(
-        regions=dict(type="list", elements="str", required=True),
-        database=dict(
-            type="dict",
-            options=dict(
-                engine=dict(type="str", required=True, choices=["mysql", "mariadb", "postgres", "aurora-mysql", "aurora-postgresql"]),
-                db_instance_identifier=dict(type="str"),
-                global_cluster_identifier=dict(type="str"),
-            ),
-        ),
-        cache=dict(
-            type="dict",
-            options=dict(
-                global_replication_group_id=dict(type="str"),
-                replication_group_id=dict(type="str"),
-            ),
-            mutually_exclusive=[("global_replication_group_id", "replication_group_id")],
-            required_one_of=[("global_replication_group_id", "replication_group_id")],
-        ),
-        dns=dict(
-            type="dict",
-            options=dict(
-                hosted_zone=dict(type="str", required=True),
-                private_zone=dict(type="bool", default=False),
-                record_name=dict(type="str", required=True),
-                record_type=dict(type="str", default="A", choices=["A", "AAAA", "CNAME"]),
-            ),
-        ),
-        cdn=dict(
-            type="dict",
-            options=dict(
-                caller_reference=dict(type="str", required=True),
-                origin_group_id=dict(type="str", default="failover"),
-            ),
-        ),
-        health_check_ids=dict(type="dict"),
-    )
-    argument_spec.update(CONNECTION_ARGUMENT_SPEC)
+    argument_spec = dict(ARGUMENT_SPEC, **CONNECTION_ARGUMENT_SPEC)
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
-    validate(module)
+    validate(module, module.params)
     params = module.params
     result = discover(
         module,
@@ -464,6 +414,7 @@ def main():
         dns=params["dns"],
         health_check_ids=params["health_check_ids"],
         cdn=params["cdn"],
+        auto_scaling_group=params["auto_scaling_group"],
     )
     module.exit_json(changed=False, **result)
 

@@ -24,3 +24,14 @@ def test_a_record_without_heartbeat_beats_when_it_was_taken():
 def test_stale_counts_from_the_last_heartbeat_not_from_when_it_was_taken():
     entry = lock.decode(record('"since=1795600000;beat=1795607000;owner=alice;operation=failover"'), now=1795607060)
     assert entry["age_seconds"] == 7060 and not lock.stale(entry, 3600)
+
+
+def test_the_probe_tells_a_rerun_and_a_resumed_run_from_anything_else():
+    held = lock.decode(record('"since=1795600000;token=0123456789ab;owner=alice;operation=failover to eu-west-1"'), now=1795600010)
+    assert lock.probe(held, "alice", "failover to eu-west-1") == "alice already holds the lock for failover to eu-west-1"
+    assert lock.probe(held, "bob", "failover to eu-west-1", "0123456789ab") == "bob resumes the run of alice for failover to eu-west-1"
+    # another operation, a wrong token, another holder, a free lock: not this run's
+    assert lock.probe(held, "alice", "failback to us-east-1") is None
+    assert lock.probe(held, "bob", "failover to eu-west-1", "ba9876543210") is None
+    assert lock.probe(held, "bob", "failover to eu-west-1") is None
+    assert lock.probe({}, "alice", "failover to eu-west-1", "0123456789ab") is None

@@ -300,6 +300,22 @@ def test_the_other_reachable_regions_go_back_to_standby_capacity_in_active_passi
     assert not [s for s in failover(topology())["plan"] if s["step"] == "dns"][0]["standby_capacity"]["do"]
 
 
+def test_a_group_read_at_standby_capacity_is_left_alone_one_above_it_or_unread_is_scaled():
+    app = dict(APP, asg_standby_capacity=1)
+    topo = topology()
+    standby = {"min_size": 1, "max_size": 4, "desired_capacity": 1}
+    topo["regions"]["us-east-1"]["capacity"] = {"min_size": 2, "max_size": 4, "desired_capacity": 2}  # the old primary's
+    topo["regions"]["us-west-2"]["capacity"] = standby
+    dns = plan.plan_failover(topo, "eu-west-1", REGIONS, app)["steps"]["dns"]
+    assert dns["standby_capacity"]["regions"] == ["us-east-1"] and dns["standby_capacity"]["do"]
+    assert dns["text"].endswith("; shop-app back to standby capacity 1 in us-east-1")
+    # AWS would not tell (an error), or the group is missing: scaled, as when nothing was read
+    topo["regions"]["us-west-2"]["capacity"] = {"error": "AccessDenied"}
+    assert plan.plan_failover(topo, "eu-west-1", REGIONS, app)["steps"]["dns"]["standby_capacity"]["regions"] == ["us-east-1", "us-west-2"]
+    topo["regions"]["us-east-1"]["capacity"] = topo["regions"]["us-west-2"]["capacity"] = standby
+    assert not plan.plan_failover(topo, "eu-west-1", REGIONS, app)["steps"]["dns"]["standby_capacity"]["do"]
+
+
 def test_the_configuration_names_the_endpoints_read_before_the_moves():
     config = failover(topology(down=("us-east-1",)), allow_data_loss=True)["steps"]["config"]
     # each reachable region's own instance for reads, the target's cache primary endpoint (writable once promoted)

@@ -39,3 +39,22 @@ def test_verify(capsys):
 def test_a_topology_that_is_not_one_fails(capsys):
     result = run(capsys, target="eu-west-1", regions=REGIONS, topology={"msg": "oops"}, app=APP)
     assert result["failed"] and "topology has no regions" in result["msg"]
+
+
+@pytest.mark.parametrize("read, expected", [
+    ({"topology": {"database": {"engine": "mysql", "db_instance_identifier": "shop-db"}}},
+     "read.topology: missing required arguments: regions"),
+    ({"topology": {"regions": ["us-east-1", "mars-1"]}}, "read.topology.regions"),
+    ({"topology": {"regions": REGIONS, "database": {"engine": "aurora-mysql", "db_instance_identifier": "shop-db"}}},
+     "read.topology.database.engine='aurora-mysql' needs read.topology.database.global_cluster_identifier"),
+    ({"topology": {"regions": REGIONS}, "lock": {"owner": "alice"}}, "read.lock: missing required arguments: hosted_zone"),
+])
+def test_what_it_reads_is_checked_before_any_call(capsys, read, expected):
+    # no endpoint answers here: each message comes from the checks, before a client is made
+    result = run(capsys, target="eu-west-1", regions=REGIONS, read=read, app=APP, endpoint_url="http://127.0.0.1:9")
+    assert result["failed"] and expected in result["msg"], result["msg"]
+
+
+def test_a_topology_given_and_one_to_read_are_one_too_many(capsys):
+    result = run(capsys, target="eu-west-1", regions=REGIONS, topology=topology(), read={"topology": {"regions": REGIONS}}, app=APP)
+    assert result["failed"] and "mutually exclusive" in result["msg"] and "topology|read" in result["msg"], result["msg"]
