@@ -193,6 +193,8 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     assert summary[0].startswith("failover to eu-west-1 (unplanned from us-east-1): SUCCEEDED, RTO"), summary
     published = [e for e in sim.log(since) if e["action"] == "Publish"]
     assert [e["region"] for e in published] == ["eu-west-1"], "the team was not notified once"
+    # us-west-2 was a standby at standby capacity before: its group is read, not scaled again
+    assert [e["region"] for e in sim.log(since) if e["action"] == "UpdateAutoScalingGroup"] == ["eu-west-1"]
 
     # a second run right after: the target is active, nothing to do
     since = time.time()

@@ -69,3 +69,22 @@ def test_probe_turns_unreachable_into_region_unreachable():
 
     with pytest.raises(topology.RegionUnreachable, match="unreachable: EndpointConnectionError on DescribeDBInstances"):
         topology._probe("us-east-1", "DescribeDBInstances", dropped)
+
+
+class FakeAutoscaling:
+    def __init__(self, groups=None, error=None):
+        self.groups, self.error = groups or [], error
+
+    def describe_auto_scaling_groups(self, **kwargs):
+        if self.error:
+            raise self.error
+        assert kwargs == {"AutoScalingGroupNames": ["shop-app"]}
+        return {"AutoScalingGroups": self.groups}
+
+
+def test_a_regions_capacity_is_its_groups_sizes_absent_or_the_error():
+    group = {"MinSize": 1, "MaxSize": 4, "DesiredCapacity": 1, "AutoScalingGroupName": "shop-app"}
+    assert topology._probe_capacity("us-west-2", FakeAutoscaling([group]), "shop-app") == {"min_size": 1, "max_size": 4, "desired_capacity": 1}
+    assert topology._probe_capacity("us-west-2", FakeAutoscaling(), "shop-app") == {"absent": True}
+    denied = botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "DescribeAutoScalingGroups")
+    assert "AccessDenied" in topology._probe_capacity("us-west-2", FakeAutoscaling(error=denied), "shop-app")["error"]
