@@ -9,6 +9,7 @@ version_added: 0.1.0
 description:
   - Compares two servers' global transaction IDs, as C(SHOW GLOBAL VARIABLES) returns them
     (for example through M(community.mysql.mysql_query)), and returns what the first holds and the second lacks.
+  - M(multiregion.dr.transactions_info) reads both servers and compares them by the same rules.
   - "MySQL: C(gtid_executed), exact. MariaDB: C(gtid_binlog_state), an upper bound: the count is never smaller than
     the number of transactions only the first server has."
   - The failback uses it to report the writes that exist only on the old primary it retires.

@@ -171,3 +171,15 @@ def read_rows(host, port, user, password, connect_timeout=5):
             connection.close()
     except pymysql.err.Error as exc:
         raise GtidError(f"{host}:{port} cannot be read: {exc}") from None
+
+
+def summary(found, kept_in=None):
+    """One line for the report: what the retired database held that the primary lacks (found: only_on()'s result
+    with checked=True, or checked=False and the reason), and where it is kept."""
+    kept = f", kept in {kept_in}" if kept_in else ""
+    if not found.get("checked"):
+        return f"UNKNOWN whether the retired database held writes the primary lacks ({found.get('reason')})" + (f"; it is kept in {kept_in}" if kept_in else "")
+    if found["count"] > 0:
+        return (f"the retired database held {'' if found['exact'] else 'at most '}{found['count']} transaction(s) the primary lacks "
+                f"({found['gtids']}){kept}")
+    return "the retired database held nothing the primary lacks"

@@ -175,7 +175,7 @@ def tracked_files(dest):
 
 def test_ansible_builder_creates_the_ee_build_context(tmp_path):
     """The steps of make ee-context: execution-environment.yml, with the collection tarball where it expects it,
-    gives a build context that installs amazon.aws, community.aws, community.mysql and this collection; ansible-builder's
+    gives a build context that installs amazon.aws, community.aws, ansible.utils and this collection; ansible-builder's
     introspection of the installed collection finds its Python requirements (meta/execution-environment.yml)."""
     checkout = tracked_files(tmp_path / "checkout")
     run = subprocess.run([str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", "build/ee", "."], cwd=checkout,
@@ -189,7 +189,7 @@ def test_ansible_builder_creates_the_ee_build_context(tmp_path):
     build = tmp_path / "context/_build"
     assert (build / "collections" / tarball.name).is_file()
     galaxy = yaml.safe_load((build / "requirements.yml").read_text())
-    assert {c["name"] for c in galaxy["collections"]} == {"amazon.aws", "community.aws", "ansible.utils", "community.mysql"}
+    assert {c["name"] for c in galaxy["collections"]} == {"amazon.aws", "community.aws", "ansible.utils"}
     assert (build / "requirements.txt").read_text() == (ROOT / "requirements.txt").read_text()
     containerfile = (tmp_path / "context/Containerfile").read_text()
     assert "ansible-core>=2.17,<2.20" in containerfile and "ansible-runner" in containerfile

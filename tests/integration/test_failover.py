@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -179,16 +180,26 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
                and "standby name standby.api.shop.example.com weight 0 on eu-west-1" in line for line in plan), plan
     assert changes_since(sim, since) == []
 
-    # the failover: outage of us-east-1, auto picks unplanned; ignore_cooldown=true overrides bob's cool-down
+    # the failover: outage of us-east-1, auto picks unplanned; ignore_cooldown=true overrides bob's cool-down.
+    # carol starts the same failover at the same moment: one run takes the lock, the other is refused before any change
     since = time.time()
-    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", ignore_cooldown=True), inventory=INVENTORY)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        runs = [pool.submit(playbook, FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1", ignore_cooldown=True, **owner),
+                            inventory=INVENTORY) for owner in ({}, {"failover_owner": "carol@elsewhere"})]
+        run, carol = [future.result() for future in runs]
+    if run.rc != 0:  # carol won the race: swap, so that `run` is the failover that went through
+        run, carol = carol, run
     assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    assert carol.rc != 0 and any("the lock is held by" in m or "the lock was taken by" in m for m in carol.failures()), carol.failures()
+    assert carol.changed() == 0, "the refused run changed something"
     assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
     data = report(tmp_path, "eu-west-1")
     assert_report(data, "eu-west-1", "unplanned")
     # the lag before the outage (20 s) plus the time since its last datapoint, within the RPO budget of 300 s
     assert data["source"] == "us-east-1" and 20 < float(data["data_loss_window_seconds"]) <= 300, data["data_loss_window_seconds"]
     assert data["topology_before"]["regions"]["us-east-1"]["reachable"] is False
+    winner = data["owner"]
+    assert winner in (OWNER, "carol@elsewhere"), winner
     summary = run.result("Summary", host="eu-west-1")["msg"]
     assert summary[0].startswith("failover to eu-west-1 (unplanned from us-east-1): SUCCEEDED, RTO"), summary
     published = [e for e in sim.log(since) if e["action"] == "Publish"]
@@ -213,7 +224,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     assert lines[0].startswith("active: database eu-west-1, cache eu-west-1, DNS eu-west-1"), lines
     assert any(line.startswith("us-east-1: UNREACHABLE") for line in lines), lines
     assert any(line.startswith("lag us-west-2 rds shop-db") for line in lines), lines
-    assert any(line.startswith("lock: free, last: failover to eu-west-1 by " + OWNER) and "cool-down" in line for line in lines), lines
+    assert any(line.startswith("lock: free, last: failover to eu-west-1 by " + winner) and "cool-down" in line for line in lines), lines
     assert cdn_line(status).endswith("primary origin eu-west-1, then standby.api.shop.example.com (us-west-2); "
                                      "requests end up in eu-west-1"), lines
 

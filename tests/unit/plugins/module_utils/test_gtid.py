@@ -1,9 +1,13 @@
 """The transactions only one server has, from MySQL and MariaDB GTIDs."""
 
+import json
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.multiregion.dr.plugins.filter.transactions_only_on import transactions_only_on
 from ansible_collections.multiregion.dr.plugins.module_utils import gtid
+from ansible_collections.multiregion.dr.plugins.modules import transactions_info
 
 A = "3e11fa47-71ca-11e1-9e33-c80aa9429562"
 B = "2174b383-5441-11e8-b90a-c80aa9429562"
@@ -61,3 +65,28 @@ def test_the_filter_says_when_it_cannot_compare():
     result = transactions_only_on(rows(gtid_binlog_state="bad"), rows(gtid_binlog_state="0-1-1"))
     assert result == {"checked": False, "reason": "'bad' is not a MariaDB GTID (domain-server-seq)"}
     assert transactions_only_on([{"x": 1}], [])["checked"] is False
+
+
+def test_the_summary_says_the_count_the_bound_or_the_unknown_and_where_it_is_kept():
+    exact = {"checked": True, "count": 2, "exact": True, "gtids": "3E11FA47-71CA-11E1-9E33-C80AA9429562:4-5"}
+    assert gtid.summary(exact, "shop-db-retired-1") == (
+        "the retired database held 2 transaction(s) the primary lacks (3E11FA47-71CA-11E1-9E33-C80AA9429562:4-5), kept in shop-db-retired-1")
+    bound = {"checked": True, "count": 3, "exact": False, "gtids": "0-1-98..0-1-100"}
+    assert gtid.summary(bound).startswith("the retired database held at most 3 transaction(s)")
+    assert gtid.summary({"checked": True, "count": 0, "exact": True, "gtids": ""}, "x") == "the retired database held nothing the primary lacks"
+    unknown = gtid.summary({"checked": False, "reason": "db:3306 cannot be read"}, "the final snapshot shop-db-final-1")
+    assert unknown == ("UNKNOWN whether the retired database held writes the primary lacks (db:3306 cannot be read); "
+                       "it is kept in the final snapshot shop-db-final-1")
+
+
+def test_the_module_never_counts_0_for_a_server_it_cannot_read(capsys):
+    args = {"server": {"host": "127.0.0.1", "port": 9}, "other": {"host": "", "port": 3306}, "login_user": "admin",
+            "login_password": "secret", "connect_timeout": 1, "kept_in": "shop-db-retired-1"}
+    with patch_module_args(args), pytest.raises(SystemExit):
+        transactions_info.main()
+    result = json.loads(capsys.readouterr().out)
+    found = result["transactions"]
+    assert result["changed"] is False and not result.get("failed")
+    assert found["checked"] is False and "127.0.0.1:9 cannot be read" in found["reason"] and "count" not in found, found
+    assert found["kept_in"] == "shop-db-retired-1" and found["summary"].startswith("UNKNOWN whether"), found
+    assert "secret" not in json.dumps(result)
