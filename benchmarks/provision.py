@@ -5,7 +5,9 @@ Starts its own regionsim on a free port (latency model off unless --scale is giv
 us-east-1 alone (--limit), resets, provisions all three regions, and prints both side by side with
 the ratio. Regions run in parallel, so three should cost well under three times one.
 
-    .venv/bin/python benchmarks/provision.py [--scale 0.01] [--repeat 1]
+    .venv/bin/python benchmarks/provision.py [--scale 0.01] [--repeat 1] [--mitogen]
+
+--mitogen runs provision.yml with mitogen's strategy and an interpreter per region, as the tests do.
 """
 
 import argparse
@@ -22,6 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT / "tests"))
+from strategy import mitogen_args, mitogen_env  # noqa: E402  (tests/strategy.py)
 
 
 def free_port():
@@ -41,8 +45,8 @@ def calls(endpoint, since):
         return len(json.loads(response.read()))
 
 
-def provision(env, limit=None):
-    cmd = [str(BIN / "ansible-playbook"), "playbooks/provision.yml"]
+def provision(env, limit=None, extra=()):
+    cmd = [str(BIN / "ansible-playbook"), "playbooks/provision.yml", *extra]
     if limit:
         cmd += ["--limit", limit]
     started, cpu = time.monotonic(), resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -58,13 +62,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, help="turn the latency model on at this time scale")
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--mitogen", action="store_true", help="mitogen's strategy, an interpreter per region (as the tests)")
     args = parser.parse_args()
+    strategy = mitogen_env() if args.mitogen else {}
+    if args.mitogen and not strategy:
+        sys.exit("--mitogen: ansible_mitogen is not installed (make setup installs it)")
+    extra = mitogen_args() if args.mitogen else []
 
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
     state = tempfile.mkdtemp(prefix="regionsim-bench-")
     env = dict(os.environ, REGIONSIM_PORT=str(port), REGIONSIM_STATE_DIR=state, AWS_ENDPOINT_URL=endpoint,
-               AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"))
+               AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), **strategy)
     subprocess.run([str(BIN / "regionsim"), "start"], env=env, check=True, capture_output=True)
     try:
         rows = []
@@ -74,12 +83,13 @@ def main():
                 if args.scale:
                     control(endpoint, "latency", {"enabled": True, "scale": args.scale})
                 since = time.time()
-                seconds, cpu = provision(env, limit)
+                seconds, cpu = provision(env, limit, extra)
                 rows.append((label, seconds, cpu, calls(endpoint, since)))
     finally:
         subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
 
-    print(f"provision.yml wall time (latency model: {'scale ' + str(args.scale) if args.scale else 'off'})")
+    print(f"provision.yml wall time (latency model: {'scale ' + str(args.scale) if args.scale else 'off'}; "
+          f"strategy {strategy.get('ANSIBLE_STRATEGY', 'linear')})")
     print(f"{'run':24} {'seconds':>9} {'CPU s':>7} {'AWS calls':>10}")
     for label, seconds, cpu, count in rows:
         print(f"{label:24} {seconds:9.1f} {cpu:7.1f} {count:10d}")

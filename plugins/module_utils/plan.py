@@ -25,13 +25,17 @@ def _part(value):
     return value or {}
 
 
-def host_port(part, key):
-    """'address:port' of a topology part's endpoint (the application's configuration names both: on the simulator's
-    data plane every server has its own port), the address alone without a port, None without an address."""
-    address = part.get(key)
+def endpoint(address, port=None):
+    """'address:port' as the application's configuration names an endpoint (on the simulator's data plane every
+    server has its own port), the address alone without a port, None without an address (the host_port filter)."""
     if not address:
         return None
-    return f"{address}:{part['port']}" if part.get("port") else address
+    return f"{address}:{port}" if port else address
+
+
+def host_port(part, key):
+    """endpoint() of a topology part's endpoint address (part[key]) and port."""
+    return endpoint(part.get(key), part.get("port"))
 
 
 def _number(value):

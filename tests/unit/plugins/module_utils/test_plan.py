@@ -521,3 +521,12 @@ def test_a_rerun_and_a_run_resumed_with_its_token_are_resumed_runs():
     assert plan.resumed("alice already holds the lock for failover to eu-west-1")
     assert plan.resumed("awx-job-2 resumes the run of awx-job-1 for failover to eu-west-1")
     assert not plan.resumed("lock taken") and not plan.resumed(None)
+
+
+def test_an_endpoint_is_address_port_the_address_alone_or_nothing_never_a_port_alone():
+    from ansible_collections.multiregion.dr.plugins.filter.host_port import host_port
+
+    assert plan.endpoint("db.example", 3306) == host_port("db.example", 3306) == "db.example:3306"
+    assert plan.endpoint("db.example", "") == host_port("db.example") == "db.example"
+    assert plan.endpoint("", 3306) is None and host_port("", 3306) == "" and host_port(None, None) == ""
+    assert plan.host_port({"primary_endpoint": "redis.example", "port": 6379}, "primary_endpoint") == "redis.example:6379"
