@@ -300,11 +300,14 @@ def _probe_cache(region, elasticache, cache):
 
 def _probe_capacity(region, autoscaling, name):
     """The group's sizes (min_size, max_size, desired_capacity); {"absent": true} without the group, {"error": ...}
-    when AWS refuses to tell."""
+    when Auto Scaling refuses to tell or does not answer. Never the region's reachability: that is the database's
+    and the cache's answer (an Auto Scaling outage must not make a live primary look unreachable)."""
     try:
         groups = _probe(region, "DescribeAutoScalingGroups", autoscaling.describe_auto_scaling_groups, AutoScalingGroupNames=[name])["AutoScalingGroups"]
+    except RegionUnreachable as exc:
+        return {"error": str(exc)}  # unknown: the failover scales the group as if it were not at its capacity
     except botocore.exceptions.ClientError as exc:
-        return {"error": error_text(exc)}  # unknown: the failover scales the group as if it were not at its capacity
+        return {"error": error_text(exc)}
     if not groups:
         return {"absent": True}
     return {"min_size": groups[0]["MinSize"], "max_size": groups[0]["MaxSize"], "desired_capacity": groups[0]["DesiredCapacity"]}

@@ -327,15 +327,15 @@ result:
   description: With O(step=verify), what was verified (the timeline's line).
   returned: O(step=verify)
   type: str
+  sample: database, cache, DNS, CDN and capacity in eu-west-1
 lock_probe:
   description: What the lock says of this run (see O(lock)); V(null) when it is not this run's.
   returned: O(read.lock) given
   type: str
 lag:
   description: The lag read, as M(multiregion.dr.replication_lag_info) returns it; V(null) when no replica is gated or reported.
-  returned: O(read) given and O(step=plan)
+  returned: O(read) given, O(operation=failover) and O(step=plan)
   type: dict
-  sample: database, cache, DNS, CDN and capacity in eu-west-1
 """
 
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator

@@ -241,7 +241,8 @@ regions:
     capacity:
       description:
         - The O(auto_scaling_group)'s C(min_size), C(max_size) and C(desired_capacity) in this region, C(absent=true)
-          without the group; V(null) without O(auto_scaling_group), or when the region did not answer.
+          without the group, C(error) when Auto Scaling refused or did not answer (it never makes the region
+          unreachable); V(null) without O(auto_scaling_group), or when the region did not answer.
       type: dict
       sample: {"min_size": 1, "max_size": 4, "desired_capacity": 1}
     dns:

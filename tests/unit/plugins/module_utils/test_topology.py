@@ -88,3 +88,6 @@ def test_a_regions_capacity_is_its_groups_sizes_absent_or_the_error():
     assert topology._probe_capacity("us-west-2", FakeAutoscaling(), "shop-app") == {"absent": True}
     denied = botocore.exceptions.ClientError({"Error": {"Code": "AccessDenied", "Message": "not authorized"}}, "DescribeAutoScalingGroups")
     assert "AccessDenied" in topology._probe_capacity("us-west-2", FakeAutoscaling(error=denied), "shop-app")["error"]
+    # Auto Scaling not answering is no verdict on the region (its database may be a live primary)
+    dropped = botocore.exceptions.EndpointConnectionError(endpoint_url="https://autoscaling.us-west-2.amazonaws.com")
+    assert "unreachable" in topology._probe_capacity("us-west-2", FakeAutoscaling(error=dropped), "shop-app")["error"]
