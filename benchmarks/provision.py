@@ -45,6 +45,13 @@ def calls(endpoint, since):
         return len(json.loads(response.read()))
 
 
+def sim_cpu(state, port):
+    """CPU seconds (user+sys) the simulator's server process has used so far."""
+    pid = (Path(state) / f"regionsim-{port}.pid").read_text().strip()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def provision(env, limit=None, extra=()):
     cmd = [str(BIN / "ansible-playbook"), "playbooks/provision.yml", *extra]
     if limit:
@@ -82,19 +89,19 @@ def main():
                 control(endpoint, "reset", {})
                 if args.scale:
                     control(endpoint, "latency", {"enabled": True, "scale": args.scale})
-                since = time.time()
+                since, sim_before = time.time(), sim_cpu(state, port)
                 seconds, cpu = provision(env, limit, extra)
-                rows.append((label, seconds, cpu, calls(endpoint, since)))
+                rows.append((label, seconds, cpu, sim_cpu(state, port) - sim_before, calls(endpoint, since)))
     finally:
         subprocess.run([str(BIN / "regionsim"), "stop"], env=env, check=False, capture_output=True)
 
     print(f"provision.yml wall time (latency model: {'scale ' + str(args.scale) if args.scale else 'off'}; "
           f"strategy {strategy.get('ANSIBLE_STRATEGY', 'linear')})")
-    print(f"{'run':24} {'seconds':>9} {'CPU s':>7} {'AWS calls':>10}")
-    for label, seconds, cpu, count in rows:
-        print(f"{label:24} {seconds:9.1f} {cpu:7.1f} {count:10d}")
-    one = min(s for label, s, _c, _n in rows if label.startswith("1"))
-    three = min(s for label, s, _c, _n in rows if label.startswith("3"))
+    print(f"{'run':24} {'seconds':>9} {'CPU s':>7} {'sim CPU s':>10} {'AWS calls':>10}")
+    for label, seconds, cpu, sim, count in rows:
+        print(f"{label:24} {seconds:9.1f} {cpu:7.1f} {sim:10.1f} {count:10d}")
+    one = min(row[1] for row in rows if row[0].startswith("1"))
+    three = min(row[1] for row in rows if row[0].startswith("3"))
     print(f"three regions cost {three / one:.2f}x one region (3.00x would be no parallelism)")
 
 

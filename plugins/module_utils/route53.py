@@ -83,6 +83,12 @@ def record_sets(r53, zone_id, name, rtype):
             kwargs["StartRecordIdentifier"] = page["NextRecordIdentifier"]
 
 
+def txt_record(r53, zone, name):
+    """The TXT record set of name (absolute, or relative to the zone) in zone (find_zone's), or None."""
+    found = record_sets(r53, zone["Id"], absolute_name(name, zone["Name"]), "TXT")
+    return found[0] if found else None
+
+
 # which region a record set serves ------------------------------------------------------------------
 def region_in_text(text, regions=None):
     """The AWS region named as a label in text (an ELB DNS name, a set identifier), else None.

@@ -194,7 +194,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
 from ansible_collections.multiregion.dr.plugins.module_utils.lock import ARGUMENT_SPEC, cooldown_remaining, decode, encode, holds, new_token, probe
 from ansible_collections.multiregion.dr.plugins.module_utils.lock import resumes, stale, txt
-from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, txt_record
 
 
 class Lock:
@@ -210,8 +210,7 @@ class Lock:
         self.history_name = absolute_name(self.params["history_name"], self.zone["Name"])
 
     def read(self, name):
-        found = record_sets(self.r53, self.zone["Id"], name, "TXT")
-        return found[0] if found else None
+        return txt_record(self.r53, self.zone, name)
 
     def change(self, changes, comment):
         return self.r53.change_resource_record_sets(

@@ -345,7 +345,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.multiregion.dr.plugins.module_utils import lock, plan, topology
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS, CONNECTION_ARGUMENT_SPEC, client
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
-from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, record_sets
+from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, find_zone, txt_record
 
 
 def checked(module, name, spec, value):
@@ -365,13 +365,12 @@ def read_lock(module, params):
     """What failover_lock state=acquired would say of this run (a rerun, a resumed run), from the lock record."""
     try:
         r53 = client(module, "route53", ROUTE53_REGION)
-        zone = find_zone(r53, params["hosted_zone"], params["private_zone"])
-        found = record_sets(r53, zone["Id"], absolute_name(params["lock_name"], zone["Name"]), "TXT")
+        record = txt_record(r53, find_zone(r53, params["hosted_zone"], params["private_zone"]), params["lock_name"])
     except ZoneError as exc:
         module.fail_json(msg=str(exc))
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg="Route 53 lock")
-    return lock.probe(lock.decode(found[0] if found else None), params["owner"], params["operation"], params["resume_token"])
+    return lock.probe(lock.decode(record), params["owner"], params["operation"], params["resume_token"])
 
 
 def main():
