@@ -7,6 +7,9 @@ the ratio. Regions run in parallel, so three should cost well under three times 
 
     .venv/bin/python benchmarks/provision.py [--scale 0.01] [--repeat 1] [--mitogen]
 
+CPU s is what ansible-playbook and its modules used, sim CPU s the simulator's server (its MariaDB and Redis
+servers, REGIONSIM_DATA_PLANE=0 to leave them out, are not counted).
+
 --mitogen runs provision.yml with mitogen's strategy and an interpreter per region, as the tests do.
 """
 
