@@ -1,14 +1,56 @@
 # -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""EC2 rules for multiregion.dr: which availability zones of a region the subnets use.
+"""EC2 rules for multiregion.dr: each region's VPC range, and which availability zones of a region the subnets use.
 
 A zone name (us-east-1a) maps to a different physical zone in each account; the zone ID (use1-az1) is the same
 everywhere, so zones are ordered by ID. Not every zone offers every instance type (DescribeInstanceTypeOfferings):
 a zone that lacks one the application launches is not usable."""
 
+import ipaddress
 import re
 
 INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$")
+
+
+# what CreateVpc accepts for a VPC's primary IPv4 block
+VPC_PREFIXES = (16, 28)
+
+
+def vpc_network(cidr):
+    """The IPv4 network cidr names if a VPC can have it as its block (a network address, /16 to /28), else None."""
+    try:
+        network = ipaddress.ip_network(cidr, strict=True) if isinstance(cidr, str) else None
+    except ValueError:
+        return None
+    if network is None or network.version != 4 or str(network) != cidr:
+        return None
+    return network if VPC_PREFIXES[0] <= network.prefixlen <= VPC_PREFIXES[1] else None
+
+
+def vpc_cidr_problems(region_cidrs, regions, known_regions=None):
+    """What is wrong with the regions' VPC ranges (region_cidrs: {region: CIDR}) for the regions that are built:
+    a region without a range, a range no VPC can have, two ranges that overlap (the regions' networks are peered
+    or routed together, so they must not). known_regions: the AWS region names, to name a region that is none."""
+    region_cidrs, regions = region_cidrs or {}, list(regions)
+    problems = []
+    if known_regions is not None:
+        for region in dict.fromkeys(list(regions) + list(region_cidrs)):
+            if region not in known_regions:
+                problems.append(f"{region} is not an AWS region name")
+    problems += [f"region_cidrs has no CIDR for {region}" for region in regions if region not in region_cidrs]
+    valid = {}
+    for region, cidr in region_cidrs.items():
+        network = vpc_network(cidr)
+        if network is None:
+            problems.append(f"region_cidrs[{region}] = {cidr} is not an IPv4 network address with a "
+                            f"/{VPC_PREFIXES[0]} to /{VPC_PREFIXES[1]} prefix")
+        else:
+            valid[region] = network
+    for region, network in valid.items():
+        for other, other_network in valid.items():
+            if region < other and network.overlaps(other_network):
+                problems.append(f"region_cidrs[{region}] = {network} overlaps region_cidrs[{other}] = {other_network}")
+    return problems
 
 
 def request_problems(instance_types, count):

@@ -24,8 +24,8 @@ def test_overlapping_and_invalid_cidrs_are_named(playbook):
     run = playbook(PLAY, inventory="inventories/local", extravars={"region_cidrs": cidrs})
     messages = " | ".join(run.failures())
     assert run.rc != 0
-    assert "region_cidrs[us-west-2]=10.10.128.0/17 overlaps us-east-1 (10.10.0.0/16)" in messages
-    assert "region_cidrs[eu-west-1]=10.30.0.0/33 must be an IPv4 network" in messages
+    assert "region_cidrs[us-east-1] = 10.10.0.0/16 overlaps region_cidrs[us-west-2] = 10.10.128.0/17" in messages
+    assert "region_cidrs[eu-west-1] = 10.30.0.0/33 is not an IPv4 network address with a /16 to /28 prefix" in messages
 
 
 def test_region_host_that_is_not_an_aws_region(playbook, tmp_path):

@@ -32,3 +32,26 @@ def test_bad_input_is_named():
         "count=0 must be 1 or more",
     ]
     assert ec2.request_problems(["m7i.large", "u-6tb1.metal"], 2) == []
+
+
+def test_vpc_cidr_problems_name_each_bad_value_and_what_is_allowed():
+    good = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.20.0.0/16", "eu-west-1": "10.30.0.0/16"}
+    assert ec2.vpc_cidr_problems(good, ["us-east-1", "us-west-2", "eu-west-1"], known_regions=list(good)) == []
+    bad = {"us-east-1": "10.10.0.0/16", "us-west-2": "10.10.128.0/17", "eu-west-1": "10.30.0.0/33", "us-moon-1": "10.40.0.1/16",
+           "ap-south-1": "10.50.0.0/12", "ca-central-1": "10.60.0.0/29", "sa-east-1": None}
+    known = ["us-east-1", "us-west-2", "eu-west-1", "ap-south-1", "ca-central-1", "sa-east-1"]
+    assert ec2.vpc_cidr_problems(bad, iter(["us-east-1", "us-west-2", "eu-central-1"]), known_regions=known) == [
+        "eu-central-1 is not an AWS region name",
+        "us-moon-1 is not an AWS region name",
+        "region_cidrs has no CIDR for eu-central-1",
+        "region_cidrs[eu-west-1] = 10.30.0.0/33 is not an IPv4 network address with a /16 to /28 prefix",
+        "region_cidrs[us-moon-1] = 10.40.0.1/16 is not an IPv4 network address with a /16 to /28 prefix",
+        "region_cidrs[ap-south-1] = 10.50.0.0/12 is not an IPv4 network address with a /16 to /28 prefix",
+        "region_cidrs[ca-central-1] = 10.60.0.0/29 is not an IPv4 network address with a /16 to /28 prefix",
+        "region_cidrs[sa-east-1] = None is not an IPv4 network address with a /16 to /28 prefix",
+        "region_cidrs[us-east-1] = 10.10.0.0/16 overlaps region_cidrs[us-west-2] = 10.10.128.0/17",
+    ]
+    # without known_regions, no region-name check (preflight names a region host that is no AWS region itself)
+    assert ec2.vpc_cidr_problems({"xx-1": "10.0.0.0/16"}, ["xx-1"]) == []
+    assert ec2.vpc_cidr_problems({}, ["us-east-1"]) == ["region_cidrs has no CIDR for us-east-1"]
+    assert ec2.vpc_cidr_problems(None, []) == []
