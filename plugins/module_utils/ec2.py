@@ -19,12 +19,12 @@ VPC_PREFIXES = (16, 28)
 def vpc_network(cidr):
     """The IPv4 network cidr names if a VPC can have it as its block (a network address, /16 to /28), else None."""
     try:
-        network = ipaddress.ip_network(cidr, strict=True) if isinstance(cidr, str) else None
-    except ValueError:
+        network = ipaddress.IPv4Network(cidr, strict=True)
+    except (ValueError, TypeError):
         return None
-    if network is None or network.version != 4 or str(network) != cidr:
+    if str(network) != cidr or not VPC_PREFIXES[0] <= network.prefixlen <= VPC_PREFIXES[1]:
         return None
-    return network if VPC_PREFIXES[0] <= network.prefixlen <= VPC_PREFIXES[1] else None
+    return network
 
 
 def vpc_cidr_problems(region_cidrs, regions, known_regions=None):
@@ -34,7 +34,7 @@ def vpc_cidr_problems(region_cidrs, regions, known_regions=None):
     region_cidrs, regions = region_cidrs or {}, list(regions)
     problems = []
     if known_regions is not None:
-        for region in dict.fromkeys(list(regions) + list(region_cidrs)):
+        for region in dict.fromkeys(regions + list(region_cidrs)):
             if region not in known_regions:
                 problems.append(f"{region} is not an AWS region name")
     problems += [f"region_cidrs has no CIDR for {region}" for region in regions if region not in region_cidrs]
