@@ -31,6 +31,22 @@ options:
 """
 
     # Only the connection option, for modules that read and do not wait.
+    CONTROL_PLANE = r"""
+options:
+  when_unreachable:
+    description:
+      - What to do when the service's API (its control plane, which runs in us-east-1 only) does not answer, as in an
+        outage of us-east-1 that takes the Route 53 and CloudFront control planes with it.
+      - V(fail) fails the module.
+      - V(defer) changes nothing and returns RV(deferred=true) (not failed, not changed); what the service already
+        serves keeps working (health-checked DNS answers, CloudFront's origin failover), and running the module again
+        once the API answers makes the change. A failover uses it to finish without the global control planes.
+      - One short probe call (one attempt) decides, so a dead control plane costs seconds, not retries.
+    type: str
+    choices: [fail, defer]
+    default: fail
+"""
+
     CONNECT = r"""
 options:
   connect_timeout:

@@ -56,6 +56,14 @@ CONNECTION_ARGUMENT_SPEC = dict(
     connect_timeout=dict(type="int", default=5),
 )
 
+# The global services whose API (control plane) runs in one region (AWS fault-isolation guidance): the doc fragment
+# multiregion.dr.dr.control_plane, and what defer_unless_reachable reads.
+CONTROL_PLANES = {"route53": "us-east-1", "cloudfront": "us-east-1"}
+SERVICE_NAMES = {"route53": "Route 53", "cloudfront": "CloudFront"}
+CONTROL_PLANE_ARGUMENT_SPEC = dict(
+    when_unreachable=dict(type="str", choices=["fail", "defer"], default="fail"),
+)
+
 
 def error_code(exc):
     """The AWS error code of exc (a botocore ClientError), else None: the one way modules read error codes."""
@@ -128,14 +136,16 @@ def client(module, service, region, probe=False):
     """A client for service in region, with retries on throttling.
 
     probe=True is for a region that may be down (the old primary in an unplanned failover):
-    one attempt and a short connect timeout, so a dead region costs seconds, not minutes.
+    one attempt and a short connect timeout, so a dead region costs seconds, not minutes; a call
+    with aws_retry=True is still retried when throttled.
     """
     connect_timeout = module.params.get("connect_timeout") or 5
     if probe:
         # a refused or dropped connection fails at once; a region that accepts and hangs costs 2 x connect_timeout
         config = Config(connect_timeout=connect_timeout, read_timeout=2 * connect_timeout,
                         retries={"total_max_attempts": 1, "mode": "standard"})
-        return _connect(module, service, region, config)
+        # aws_retry=True still retries a throttled call (AWSRetry retries error codes, never a dead connection)
+        return RetryingBotoClientWrapper(_connect(module, service, region, config), RETRY)
     # botocore's standard mode retries every throttling code with jittered backoff, on every call
     # and paginator; 10 attempts make a 30% throttling rate harmless. AWSRetry (aws_retry=True)
     # stays available on top for codes botocore does not know.
@@ -196,6 +206,10 @@ def region_reachable(module, region, service="sts"):
             probe.describe_availability_zones()
         elif service == "rds":
             probe.describe_db_instances(MaxRecords=20)
+        elif service == "route53":
+            probe.list_hosted_zones(MaxItems="1")
+        elif service == "cloudfront":
+            probe.list_distributions(MaxItems="1")
         else:
             probe.describe_regions()
         return True, "reachable"
@@ -203,6 +217,18 @@ def region_reachable(module, region, service="sts"):
         if is_unreachable(exc):
             return False, f"unreachable: {type(exc).__name__}"
         return True, f"answers with an error: {exc}"
+
+
+def defer_unless_reachable(module, service, **result):
+    """With when_unreachable=defer, exit the module (changed=false, deferred=true, and result) when the control plane
+    of the global service (CONTROL_PLANES) does not answer one probe call; otherwise return."""
+    if module.params.get("when_unreachable") != "defer":
+        return
+    up, detail = region_reachable(module, CONTROL_PLANES[service], service)
+    if not up:
+        module.exit_json(changed=False, deferred=True, **result,
+                         msg=f"the {SERVICE_NAMES[service]} API in {CONTROL_PLANES[service]} does not answer ({detail}): nothing was changed; "
+                             "run again once it answers to make the change")
 
 
 class Stopwatch:

@@ -112,7 +112,18 @@ def resumed(lock_msg):
     return "already holds the lock" in (lock_msg or "") or " resumes the run of " in (lock_msg or "")
 
 
+# the moves that wait while a global service's API (control plane) does not answer, and that service
+DEFERRABLE = (("dns", "route53"), ("cdn", "cloudfront"))
+DEFERRED_WHY = {
+    "dns": "the Route 53 API (us-east-1) does not answer: the health-checked records send the traffic to the healthy regions "
+           "meanwhile, and running the failover again once it answers moves the weights",
+    "cdn": "the CloudFront API (us-east-1) does not answer: its origin group fails over to the secondary meanwhile, and running "
+           "the failover again once it answers moves the origins",
+}
+
+
 def failover_state(topology, target, lock_msg=None):
+    down = topology.get("control_planes_down") or []
     at_target = topology["regions"][target]
     database = _part(at_target.get("database"))
     cdn = topology.get("cdn")
@@ -128,7 +139,11 @@ def failover_state(topology, target, lock_msg=None):
         "cache_done": topology.get("cache_primary_region") == target,
         "dns_done": _part(topology.get("dns")).get("configured_region") == target,
         # no distribution, or its primary origin is the target and its standby name avoids the target
-        "cdn_done": cdn is None or (cdn.get("primary_region") == target and target not in standby_regions),
+        "cdn_done": (cdn is None and "cloudfront" not in down) or (cdn is not None and cdn.get("primary_region") == target
+                                                                   and target not in standby_regions),
+        # the global control planes that do not answer: their moves wait for a rerun (static stability: the
+        # health-checked records and the CDN's origin group already route around the regions that are down)
+        "deferred": [what for what, service in DEFERRABLE if service in down],
         "global_cache_id": _part(at_target.get("cache")).get("global_replication_group_id"),
         "resumed": resumed(lock_msg),
     }
@@ -249,13 +264,16 @@ def failover_steps(topology, target, state, mode, app, window, regions):
     cache = (f"primary already in {target}" if state["cache_done"]
              else f"FailoverGlobalReplicationGroup {state['global_cache_id']} to {name}-redis in {target}")
     dns = (f"weight 100 already on {target}" if state["dns_done"]
+           else f"deferred: {DEFERRED_WHY['dns']}" if "dns" in state["deferred"]
            else f"{app['dns_record']} weight 100 to {target}, 0 to {', '.join(others)} (one change batch, wait INSYNC)")
 
     cdn = topology.get("cdn")
     cdn_step = {"do": False, "primary_origin": None, "secondary_origin": None}
     # the standby name moves in the DNS step's change batch (route53_switch's also), with the name
     standby = {"do": False, "record_name": None, "also": []}
-    if cdn is None:
+    if "cdn" in state["deferred"]:
+        cdn_text = f"deferred: {DEFERRED_WHY['cdn']}"
+    elif cdn is None:
         cdn_text = "none"
     elif state["cdn_done"]:
         cdn_text = f"primary origin already {target}"
@@ -300,7 +318,8 @@ def failover_steps(topology, target, state, mode, app, window, regions):
     # the fence step is shown only when there is one to do or owe
     fence_step = [_step("1b", "fence", f"fence: {fence}", do=bool(state["fence"]), regions=state["fence"])] if state["fence"] or state["fencing_owed"] else []
     return [
-        _step("1", "lock", f"lock: take {app['lock_operation']} as {app['lock_owner']} (TXT record in {app['dns_zone']})"),
+        _step("1", "lock", f"lock: take {app['lock_operation']} as {app['lock_owner']} ("
+                           + (f"DynamoDB table {app['lock_table']}, written in {target})" if app.get("lock_table") else f"TXT record in {app['dns_zone']})")),
         *fence_step,
         _step("2a", "database", f"database: {database}", do=not state["db_done"]),
         _step("2b", "cache", f"cache: {cache}", do=not state["cache_done"]),
@@ -311,7 +330,8 @@ def failover_steps(topology, target, state, mode, app, window, regions):
         _step("3", "config", f"config: SSM /{name}/config/ active_region={target} and the new write endpoints in "
               f"{', '.join(topology.get('reachable_regions', []))}{left}; replica lag alarms removed in {target}",
               regions=reachable, endpoints=endpoints),
-        _step("4", "dns", f"dns: {dns}; cdn: {cdn_text}{standby_text}", cdn=cdn_step, standby=standby, standby_capacity=standby_capacity),
+        _step("4", "dns", f"dns: {dns}; cdn: {cdn_text}{standby_text}", cdn=cdn_step, standby=standby, standby_capacity=standby_capacity,
+              deferred=state["deferred"]),
         _step("5", "verify", f"verify through AWS, release the lock (starts the {_number(app['cooldown_seconds'])} s cool-down), "
               f"notify {name}-dr-alerts, write the report"),
     ]
@@ -363,6 +383,9 @@ def plan_failover(topology, target, regions, app, mode="auto", allow_data_loss=F
                                           max(windows) if windows and None not in windows else None)
     result["plan"] = failover_steps(topology, target, state, result["mode"], app, result["data_loss_window_seconds"], regions)
     result["headline"] = f"failover to {target} ({result['mode']}{', resumed' if state['resumed'] else ''})"
+    # the database and the cache are already there: this run finishes an earlier move (its deferred DNS or CDN, a
+    # step that failed), not a new one, so the cool-down that move started does not hold it back
+    result["finishes_a_move"] = state["db_done"] and state["cache_done"]
     return _with_hosts(result, switch=[target], config=topology.get("reachable_regions", []), fence=state["fence"])
 
 
@@ -484,7 +507,8 @@ def verify_failover(topology, target, observed=None):
     others = [w for w in topology.get("writable_databases", []) if w != target]
     if others:
         problems.append(f"other databases take writes too: {', '.join(others)}")
-    problems += _traffic_problems(topology, target)
+    deferred = [what for what, service in DEFERRABLE if service in (topology.get("control_planes_down") or [])]
+    problems += _traffic_problems(topology, target, deferred)
     cdn = topology.get("cdn")
     standby = _part(_part(cdn).get("secondary_routing")).get("configured_regions") or []
     if target in standby:
@@ -496,20 +520,25 @@ def verify_failover(topology, target, observed=None):
             problems.append(f"the table {table} does not answer in {target}")
     if observed.get("bucket") is False:
         problems.append(f"the bucket {observed.get('bucket_name')} does not answer")
-    result = f"database, cache, DNS{', CDN' if cdn else ''} and capacity in {target}"
+    moved = ["database", "cache"] + [what.upper() for what in ("dns", "cdn") if what not in deferred and (what == "dns" or cdn)]
+    result = f"{', '.join(moved)} and capacity in {target}"
     if observed.get("tables") or observed.get("bucket") is not None:
         result += "; tables and bucket answer there"
-    return {"problems": problems, "result": result, "topology_after": topology_summary(topology)}
+    if deferred:
+        result += f"; deferred until the global control planes answer: {' and '.join(what.upper() for what in deferred)} (run it again then)"
+    return {"problems": problems, "result": result, "topology_after": topology_summary(topology),
+            "deferred": [f"{what}: {DEFERRED_WHY[what]}" for what in deferred]}
 
 
-def _traffic_problems(topology, target):
+def _traffic_problems(topology, target, deferred=()):
+    """The cache, DNS and CDN not on target; not DNS or CDN while deferred (their API does not answer)."""
     problems = []
     if topology.get("cache_primary_region") != target:
         problems.append(f"the cache primary is in {topology.get('cache_primary_region')}")
-    if _part(topology.get("dns")).get("configured_region") != target:
+    if "dns" not in deferred and _part(topology.get("dns")).get("configured_region") != target:
         problems.append(f"DNS sends the traffic to {_part(topology.get('dns')).get('configured_region')}")
     cdn = topology.get("cdn")
-    if cdn and target in cdn.get("region_origins", {}) and cdn.get("primary_region") != target:
+    if "cdn" not in deferred and cdn and target in cdn.get("region_origins", {}) and cdn.get("primary_region") != target:
         problems.append(f"the CDN sends requests to {cdn.get('primary_region')} first")
     return problems
 

@@ -88,7 +88,7 @@ def config(args, known_regions=None):
     result = {"regions": regions, "priority": [str(r) for r in priority], "hosted_zone": str(args.get("hosted_zone") or ""),
               "record_name": str(args.get("record_name") or ""), "notify_only": _bool(args.get("notify_only", False)),
               "playbook_dir": str(args.get("playbook_dir") or DEFAULTS["playbook_dir"]),
-              "app_name": str(args.get("app_name") or "")}
+              "app_name": str(args.get("app_name") or ""), "lock_table": str(args.get("lock_table") or "")}
     if not result["app_name"]:
         problems.append("app_name is missing: give the application's name (inventory app_name; its replica-lag alarm is <app_name>-replica-lag)")
     for name, minimum, kind, exclusive in (("poll_interval", 0, float, True), ("debounce_polls", 1, int, False),

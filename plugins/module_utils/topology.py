@@ -19,12 +19,14 @@ except ImportError:
     pass  # handled by AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
+    CONTROL_PLANES,
     Stopwatch,
     check_region,
     client,
     error_code,
     error_text,
     is_unreachable,
+    region_reachable,
     throttle_retry,
 )
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, cdn_view, find_distribution
@@ -336,11 +338,24 @@ def _probe_region(module, region, database, cache, auto_scaling_group=None):
     return out
 
 
+class ControlPlaneDown(Exception):
+    """A global service's API does not answer (region_reachable's detail)."""
+
+
 def _route53_view(module, regions, dns, health_check_ids, cdn=None):
     """DNS records and health checks (Route 53 is global: it answers during a regional outage), and the
     CloudFront distribution's origin group (global too) with where its secondary's name sends traffic."""
-    out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None, "cdn": None, "cdn_error": None}
+    out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None, "cdn": None, "cdn_error": None, "down": []}
     if not dns and not health_check_ids and not cdn:
+        return out
+    # one probe call first: an API that is down (us-east-1 out with the global control planes) costs seconds, not
+    # the retries of every call below
+    up, detail = region_reachable(module, CONTROL_PLANES["route53"], "route53")
+    if not up:
+        out["error"] = detail
+        # the distribution's standby name is a Route 53 record: the CDN is not read either
+        out["down"] = ["route53"] + (["cloudfront"] if cdn else [])
+        out["cdn_error"] = "CloudFront: not read (the Route 53 API does not answer)" if cdn else None
         return out
     try:
         route53 = client(module, "route53", regions[0])
@@ -355,11 +370,16 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         standby = []
         if cdn:
             try:
+                up, detail = region_reachable(module, CLOUDFRONT_REGION, "cloudfront")
+                if not up:
+                    raise ControlPlaneDown(detail)
                 item, config, _etag = find_distribution(client(module, "cloudfront", CLOUDFRONT_REGION), cdn["caller_reference"])
             except Exception as exc:  # pylint: disable=broad-except
-                if not is_unreachable(exc) and not isinstance(exc, botocore.exceptions.ClientError):
+                if not is_unreachable(exc) and not isinstance(exc, (botocore.exceptions.ClientError, ControlPlaneDown)):
                     raise
-                item, config, out["cdn_error"] = None, None, f"CloudFront: {error_text(exc)}"
+                item, config, out["cdn_error"] = None, None, f"CloudFront: {exc if isinstance(exc, ControlPlaneDown) else error_text(exc)}"
+                if isinstance(exc, ControlPlaneDown) or is_unreachable(exc):
+                    out["down"].append("cloudfront")
             if item:
                 out["cdn"] = cdn_view(item, config, cdn.get("origin_group_id") or "failover", regions)
                 name = out["cdn"]["secondary_domain_name"]
@@ -394,6 +414,7 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         if not is_unreachable(exc):
             raise
         out["error"] = f"unreachable: {type(exc).__name__}"
+        out["down"] = sorted(set(out["down"]) | {"route53"})
     return out
 
 
@@ -483,6 +504,8 @@ def discover(module, regions, database=None, cache=None, dns=None, health_check_
         "split_brain": summary["split_brain"],
         "replica_regions": summary["replica_regions"],
         "notes": notes,
+        # global services whose API (control plane, in us-east-1) did not answer: what they serve was not read
+        "control_planes_down": r53["down"],
         "elapsed": watch.seconds,
     }
     view = writers_view(result)

@@ -112,6 +112,7 @@ options:
     default: present
 extends_documentation_fragment:
   - multiregion.dr.dr.wait
+  - multiregion.dr.dr.control_plane
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -144,6 +145,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+deferred:
+  description:
+    - The control plane did not answer and O(when_unreachable=defer) - nothing was changed; run again to make the change.
+  returned: when deferred
+  type: bool
+  sample: true
 distribution_id:
   description: Id of the distribution.
   returned: when it exists
@@ -176,6 +183,8 @@ statuses_seen:
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONTROL_PLANE_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import defer_unless_reachable
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client
 from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import CLOUDFRONT_REGION, FAILOVER_CODES, find_distribution, listed, origin_group
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
@@ -342,9 +351,11 @@ def main():
         tags=dict(type="dict", default={}),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         **WAIT_ARGUMENT_SPEC,
+        **CONTROL_PLANE_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate(module)
+    defer_unless_reachable(module, "cloudfront", plan=[], statuses_seen=[])
     params = module.params
     reference = params["caller_reference"]
     cf = client(module, "cloudfront", CLOUDFRONT_REGION)

@@ -6,14 +6,22 @@ DOCUMENTATION = r"""
 ---
 module: failover_lock
 version_added: 0.1.0
-short_description: A lock in Route 53 that serializes failovers, with a cool-down against flapping
+short_description: A lock in DynamoDB or Route 53 that serializes failovers, with a cool-down against flapping
 description:
   - Takes or releases a lock that two operators, or two AWX jobs, cannot both hold, so that only one
     failover or failback of an application runs at a time; and refuses a new one within a cool-down after
     the last one finished (anti-flapping, as orchestrator's RecoveryPeriodBlockSeconds does).
-  - The lock is a TXT record in the application's hosted zone. Route 53 is a global service, so the lock
-    stays reachable when any one region is down, and a change batch that CREATEs a record that exists is
-    rejected as a whole (InvalidChangeBatch), which makes taking the lock atomic.
+  - With O(table), the lock is an item of a DynamoDB global table with a replica in every application region (the
+    dynamodb role makes it), written in O(region) (the failover's target) with a conditional write that only
+    succeeds where there is no lock, or exactly the lock that was read. Nothing in it depends on us-east-1, where
+    the Route 53 and CloudFront control planes run, so a failover can take it while us-east-1 is down with
+    them (AWS fault-isolation guidance, static stability). A global table settles two writes in two regions by
+    last writer wins, so after each write the module waits until every replica it can reach holds the same item
+    (O(settle_timeout)) and goes on only when that item is its own.
+  - With O(hosted_zone), the lock is a TXT record in the application's hosted zone, and a change batch that
+    CREATEs a record that exists is rejected as a whole (InvalidChangeBatch), which makes taking the lock
+    atomic. Route 53's API runs in us-east-1 only, so this lock cannot be taken while that region's control
+    planes are down.
   - The holder, the operation, the time it was taken and the run's last heartbeat are in the record. A live run
     refreshes the heartbeat (O(state=refreshed)) between its long steps, so its lock never goes stale; a lock
     with no heartbeat for O(stale_after_seconds) (its holder died) can be taken over, in one change batch that
@@ -23,15 +31,34 @@ description:
   - Releasing with O(record_completion=true) also writes when the operation finished, which is what the
     cool-down is measured from.
   - Why this module exists - amazon.aws.route53 UPSERTs or overwrites records and cannot express
-    "create only if absent" or "delete only this exact value", which a lock needs.
+    "create only if absent" or "delete only this exact value", which a lock needs; community.aws has no module
+    that writes DynamoDB items at all.
 author:
   - multiregion.dr developers (@multiregion)
 options:
   hosted_zone:
     description:
-      - The hosted zone (name or id) that holds the lock records.
+      - The hosted zone (name or id) that holds the lock records (the Route 53 store).
+      - Exactly one of O(hosted_zone) and O(table) is required.
     type: str
-    required: true
+  table:
+    description:
+      - The DynamoDB global table that holds the lock items (the DynamoDB store); its hash key is C(name), a string.
+      - Needs O(region), where the lock is written (a failover writes it in its target region).
+    type: str
+  table_regions:
+    description:
+      - The regions of the table's replicas (the application's regions). Reads fall back to them, in this order,
+        when O(region) does not answer, and each write waits until those that answer agree.
+    type: list
+    elements: str
+    default: []
+  settle_timeout:
+    description:
+      - How long a write waits for the replicas in O(table_regions) to agree (seconds). DynamoDB replicates within
+        about a second; the replicas still disagreeing after this fails the write.
+    type: int
+    default: 30
   private_zone:
     description:
       - Look for a private zone of that name.
@@ -39,12 +66,12 @@ options:
     default: false
   lock_name:
     description:
-      - Name of the lock's TXT record, relative to the zone or absolute.
+      - Name of the lock's TXT record, relative to the zone or absolute; the lock item's C(name) with O(table).
     type: str
     default: _multiregion-dr-lock
   history_name:
     description:
-      - Name of the TXT record that keeps when the last operation finished.
+      - Name of the TXT record (the item with O(table)) that keeps when the last operation finished.
     type: str
     default: _multiregion-dr-last
   state:
@@ -116,7 +143,16 @@ extends_documentation_fragment:
 """
 
 EXAMPLES = r"""
-- name: Take the failover lock, one hour cool-down
+- name: Take the failover lock in the target region's replica of the lock table, one hour cool-down
+  multiregion.dr.failover_lock:
+    table: shop-dr-lock
+    region: eu-west-1
+    table_regions: [us-east-1, us-west-2, eu-west-1]
+    owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ ansible_host | default('localhost') }}"
+    operation: failover to eu-west-1
+    cooldown_seconds: 3600
+
+- name: Take the failover lock as a Route 53 record instead
   multiregion.dr.failover_lock:
     hosted_zone: shop.example.com
     owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ ansible_host | default('localhost') }}"
@@ -125,7 +161,9 @@ EXAMPLES = r"""
 
 - name: Release it and start the cool-down
   multiregion.dr.failover_lock:
-    hosted_zone: shop.example.com
+    table: shop-dr-lock
+    region: eu-west-1
+    table_regions: [us-east-1, us-west-2, eu-west-1]
     owner: "{{ lookup('ansible.builtin.env', 'USER') }}@{{ ansible_host | default('localhost') }}"
     state: released
 """
@@ -191,39 +229,29 @@ import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, client, error_code
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import ARGUMENT_SPEC, cooldown_remaining, decode, encode, holds, new_token, probe
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import resumes, stale, txt
-from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, txt_record
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONNECTION_ARGUMENT_SPEC, check_region
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import ARGUMENT_SPEC, Conflict, cooldown_remaining, decode, holds, new_token
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import WHERE, open_store, probe, resumes, stale
 
 
 class Lock:
     def __init__(self, module):
         self.module = module
         self.params = module.params
-        self.r53 = client(module, "route53", ROUTE53_REGION)
-        try:
-            self.zone = find_zone(self.r53, self.params["hosted_zone"], self.params["private_zone"])
-        except ZoneError as exc:
-            module.fail_json(msg=str(exc))
-        self.lock_name = absolute_name(self.params["lock_name"], self.zone["Name"])
-        self.history_name = absolute_name(self.params["history_name"], self.zone["Name"])
+        self.store, self.lock_name, self.history_name = open_store(module, module.params, module.region)
 
     def read(self, name):
-        return txt_record(self.r53, self.zone, name)
+        return self.store.read(name)
 
-    def change(self, changes, comment):
-        return self.r53.change_resource_record_sets(
-            HostedZoneId=self.zone["Id"], ChangeBatch={"Comment": comment, "Changes": changes})
+    def record(self, entry):
+        return self.store.record(self.lock_name, entry)
 
-    def change_exactly(self, changes, comment, history, when):
-        """A change batch that CREATEs the lock (after DELETEing exactly the value read): when someone else changed the
-        lock meanwhile, Route 53 rejects the whole batch, and the module fails naming the new holder."""
+    def change_exactly(self, entry, old, comment, history, when):
+        """Write entry as the lock where exactly old is (None: no lock): when someone else changed the lock meanwhile
+        the store refuses the write, and the module fails naming the new holder."""
         try:
-            self.change(changes, comment)
-        except AWS_ERRORS as exc:
-            if error_code(exc) != "InvalidChangeBatch":
-                raise
+            self.store.replace(self.lock_name, entry, old, comment)
+        except Conflict:
             winner = decode(self.read(self.lock_name))
             self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} {when}",
                                   lock=winner, last_completed=decode(history))
@@ -254,12 +282,10 @@ class Lock:
                     "heartbeat (or set take_over=true if that run is dead)",
                 lock=held, last_completed=last)
         mine = {"owner": p["owner"], "operation": p["operation"], "since": int(time.time()), "token": new_token()}
-        changes = [{"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(mine))}]
-        if held:  # take over exactly this lock: if someone else replaced it meanwhile, the batch fails
-            changes.insert(0, {"Action": "DELETE", "ResourceRecordSet": record})
         if self.module.check_mode:
-            return self.result(True, txt(self.lock_name, encode(mine)), history, **({"took_over_from": held} if held else {}))
-        self.change_exactly(changes, f"multiregion.dr lock: {p['operation']} by {p['owner']}", history, "at the same moment")
+            return self.result(True, self.record(mine), history, **({"took_over_from": held} if held else {}))
+        # a take-over replaces exactly this lock: if someone else replaced it meanwhile, the write fails
+        self.change_exactly(mine, record, f"multiregion.dr lock: {p['operation']} by {p['owner']}", history, "at the same moment")
         return self.result(True, self.read(self.lock_name), history, **({"took_over_from": held} if held else {}))
 
     def resume(self, held, record, history):
@@ -275,10 +301,8 @@ class Lock:
                                       f"{held.get('operation')}: {what}", lock=held, last_completed=decode(history))
         resumed = dict(held, owner=p["owner"], beat=int(time.time()))
         if not self.module.check_mode:
-            self.change_exactly([{"Action": "DELETE", "ResourceRecordSet": record},
-                                 {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(resumed))}],
-                                f"multiregion.dr lock: {p['operation']} resumed by {p['owner']}", history, "while it was resumed")
-        return self.result(True, txt(self.lock_name, encode(resumed)), history, resumed_from=held,
+            self.change_exactly(resumed, record, f"multiregion.dr lock: {p['operation']} resumed by {p['owner']}", history, "while it was resumed")
+        return self.result(True, self.record(resumed), history, resumed_from=held,
                            msg=probe(held, p["owner"], p["operation"], p["resume_token"]))
 
     def refresh(self, record, history):
@@ -291,11 +315,9 @@ class Lock:
                                   lock=held, last_completed=decode(history))
         beating = dict(held, beat=int(time.time()))
         if not self.module.check_mode:
-            self.change_exactly([{"Action": "DELETE", "ResourceRecordSet": record},
-                                 {"Action": "CREATE", "ResourceRecordSet": txt(self.lock_name, encode(beating))}],
-                                f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}", history,
+            self.change_exactly(beating, record, f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}", history,
                                 "during the heartbeat: this run stops here")
-        return self.result(True, txt(self.lock_name, encode(beating)), history, msg=f"heartbeat of {p['owner']} for {p['operation']}")
+        return self.result(True, self.record(beating), history, msg=f"heartbeat of {p['owner']} for {p['operation']}")
 
     def release(self, record, history):
         p = self.params
@@ -305,13 +327,16 @@ class Lock:
         if held.get("owner") != p["owner"] and not p["take_over"]:
             self.module.fail_json(msg=f"the lock is held by {held.get('owner')} for {held.get('operation')}, not by {p['owner']}; "
                                       "set take_over=true to release it anyway", lock=held, last_completed=decode(history))
-        changes = [{"Action": "DELETE", "ResourceRecordSet": record}]
         done = {"owner": held.get("owner"), "operation": held.get("operation"), "since": int(time.time())}
-        if p["record_completion"]:
-            changes.append({"Action": "UPSERT", "ResourceRecordSet": txt(self.history_name, encode(done))})
-        new_history = txt(self.history_name, encode(done)) if p["record_completion"] else history
+        new_history = self.store.record(self.history_name, done) if p["record_completion"] else history
         if not self.module.check_mode:
-            self.change(changes, f"multiregion.dr unlock: {held.get('operation')} by {held.get('owner')}")
+            try:
+                self.store.remove(record, self.history_name, done if p["record_completion"] else None,
+                                  f"multiregion.dr unlock: {held.get('operation')} by {held.get('owner')}")
+            except Conflict:
+                now = decode(self.read(self.lock_name))
+                self.module.fail_json(msg=f"the lock changed while it was released: it is held by {now.get('owner')} for {now.get('operation')}",
+                                      lock=now, last_completed=decode(history))
         return self.result(True, None, new_history)
 
     def run(self):
@@ -328,16 +353,22 @@ def main():
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,
+        required_by={"table": "region"},
+        **WHERE,
     )
+    if module.params["table"]:
+        check_region(module, module.region)
+        for region in module.params["table_regions"]:
+            check_region(module, region, "table_regions")
     if module.params["resume_token"] and not re.fullmatch(r"[0-9a-f]{12}", module.params["resume_token"]):
         module.fail_json(msg=f"resume_token={module.params['resume_token']!r} is not a run's token: 12 hex digits, as a run's report shows it")
-    for option in ("stale_after_seconds", "cooldown_seconds"):
+    for option in ("stale_after_seconds", "cooldown_seconds", "settle_timeout"):
         if module.params[option] < 0:
             module.fail_json(msg=f"{option}={module.params[option]} must be 0 or more seconds")
     try:
         Lock(module).run()
     except AWS_ERRORS as exc:
-        module.fail_json_aws(exc, msg="Route 53 lock")
+        module.fail_json_aws(exc, msg=f"the lock ({'DynamoDB table ' + module.params['table'] if module.params['table'] else 'Route 53'})")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,10 @@ options:
         type: float
         default: 300
       dns_zone:
-        description: The hosted zone (where the lock lives).
+        description: The hosted zone (where the lock lives without O(app.lock_table)).
+        type: str
+      lock_table:
+        description: The DynamoDB global table that holds the lock (written in the target region); none for the hosted zone.
         type: str
       dns_record:
         description: The application's DNS name.
@@ -328,6 +331,20 @@ result:
   returned: O(step=verify)
   type: str
   sample: database, cache, DNS, CDN and capacity in eu-west-1
+finishes_a_move:
+  description:
+    - Failover - the database and the cache are already in the target, so the run finishes an earlier move (DNS or the
+      CDN deferred while their API did not answer, a step that failed) instead of making a new one; the playbooks take
+      the lock without the cool-down then.
+  returned: when there is a plan
+  type: bool
+deferred:
+  description:
+    - Failover, O(step=verify) - the moves left for a rerun because a global control plane (Route 53, CloudFront, in
+      us-east-1) did not answer, each with why and what serves meanwhile; not problems.
+  returned: O(step=verify) and O(operation=failover)
+  type: list
+  elements: str
 lock_probe:
   description: What the lock says of this run (see O(lock)); V(null) when it is not this run's.
   returned: O(read.lock) given
@@ -343,14 +360,14 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils import lock, plan, topology
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS, CONNECTION_ARGUMENT_SPEC, client
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS, CONNECTION_ARGUMENT_SPEC
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag
-from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, find_zone, txt_record
 
 
-def checked(module, name, spec, value):
-    """value (a dict) validated against spec as a module's options are, with defaults; fails naming the problem."""
-    found = ArgumentSpecValidator(spec).validate(value or {})
+def checked(module, name, spec, value, **rules):
+    """value (a dict) validated against spec (and rules: required_one_of, ...) as a module's options are, with
+    defaults; fails naming the problem."""
+    found = ArgumentSpecValidator(spec, **rules).validate(value or {})
     if found.error_messages:
         module.fail_json(msg=f"{name}: {'; '.join(found.error_messages)}")
     return found.validated_parameters
@@ -363,13 +380,11 @@ def read_topology(module, params):
 
 def read_lock(module, params):
     """What failover_lock state=acquired would say of this run (a rerun, a resumed run), from the lock record."""
+    store, lock_name, _history = lock.open_store(module, params, module.region)
     try:
-        r53 = client(module, "route53", ROUTE53_REGION)
-        record = txt_record(r53, find_zone(r53, params["hosted_zone"], params["private_zone"]), params["lock_name"])
-    except ZoneError as exc:
-        module.fail_json(msg=str(exc))
+        record = store.read(lock_name)
     except AWS_ERRORS as exc:
-        module.fail_json_aws(exc, msg="Route 53 lock")
+        module.fail_json_aws(exc, msg=f"the lock ({store.kind})")
     return lock.probe(lock.decode(record), params["owner"], params["operation"], params["resume_token"])
 
 
@@ -401,6 +416,7 @@ def main():
                     dns_zone=dict(type="str"),
                     dns_record=dict(type="str"),
                     lock_owner=dict(type="str"),
+                    lock_table=dict(type="str"),
                     lock_operation=dict(type="str"),
                     cooldown_seconds=dict(type="float", default=0),
                     asg_min_size=dict(type="int", default=0),
@@ -427,7 +443,7 @@ def main():
         # every input checked before the first call
         topology_params = checked(module, "read.topology", topology.ARGUMENT_SPEC, p["read"]["topology"])
         topology.validate(module, topology_params, "read.topology.")
-        lock_params = checked(module, "read.lock", lock.ARGUMENT_SPEC, p["read"]["lock"]) if p["read"]["lock"] is not None else None
+        lock_params = checked(module, "read.lock", lock.ARGUMENT_SPEC, p["read"]["lock"], **lock.WHERE) if p["read"]["lock"] is not None else None
         p["topology"] = read_topology(module, topology_params)
         if lock_params and p["step"] == "plan":
             p["lock"] = {"msg": read_lock(module, lock_params)}

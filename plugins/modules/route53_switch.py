@@ -138,6 +138,7 @@ author:
   - multiregion.dr developers (@multiregion)
 extends_documentation_fragment:
   - multiregion.dr.dr.wait
+  - multiregion.dr.dr.control_plane
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
@@ -192,6 +193,12 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+deferred:
+  description:
+    - The control plane did not answer and O(when_unreachable=defer) - nothing was changed; run again to make the change.
+  returned: when deferred
+  type: bool
+  sample: true
 changed:
   description: Whether a change batch was sent (or, in check mode, would be).
   returned: always
@@ -270,6 +277,8 @@ import copy
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import AWS_ERRORS
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONTROL_PLANE_ARGUMENT_SPEC
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import defer_unless_reachable
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import Stopwatch
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_non_negative
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import check_region
@@ -634,6 +643,7 @@ def main():
         also=dict(type="list", elements="dict", default=[], options=NAME_ARGUMENT_SPEC),
         **NAME_ARGUMENT_SPEC,
         **WAIT_ARGUMENT_SPEC,
+        **CONTROL_PLANE_ARGUMENT_SPEC,
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
@@ -652,6 +662,8 @@ def main():
     if params["poll_interval"] <= 0:
         module.fail_json(msg=f"poll_interval={params['poll_interval']!r} must be a number above 0")
 
+    # after the checks: a bad input fails even while the API is down
+    defer_unless_reachable(module, "route53", statuses=[], also=[])
     module.exit_json(**Switch(module).run())
 
 

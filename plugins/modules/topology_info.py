@@ -389,6 +389,15 @@ notes:
   returned: always
   type: list
   elements: str
+control_planes_down:
+  description:
+    - The global services whose API (control plane, in us-east-1) did not answer - V(route53) (then the DNS records,
+      health checks and the CDN were not read) and V(cloudfront). Their data planes (DNS answers, health checkers,
+      edge locations) work on without them.
+  returned: always
+  type: list
+  elements: str
+  sample: [route53, cloudfront]
 elapsed:
   description: Seconds the discovery took.
   returned: always

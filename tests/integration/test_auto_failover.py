@@ -41,7 +41,7 @@ class Rulebook:
     """ansible-rulebook running auto_failover.yml in the background, its output in a file."""
 
     def __init__(self, environment, tmp_path, name, **variables):
-        settings = {"app_name": APP, "regions": REGIONS, "dns_zone": ZONE.rstrip("."), "dns_record": RECORD.rstrip("."),
+        settings = {"app_name": APP, "regions": REGIONS, "dns_zone": ZONE.rstrip("."), "dns_record": RECORD.rstrip("."), "lock_table": f"{APP}-dr-lock",
                     "failover_priority": ["us-west-2", "eu-west-1", "us-east-1"], "poll_interval": 0.5, "debounce_polls": 2,
                     "failover_cooldown_seconds": 3600, "notify_only": False, "failover_poll_interval": 1,
                     "report_dir": str(tmp_path / "reports"), **variables}

@@ -28,6 +28,8 @@ RECORD = "api.shop.example.com."
 STANDBY = "standby.api.shop.example.com."
 REGIONS = ("us-east-1", "us-west-2", "eu-west-1")
 OWNER = "tester@ci"
+# where the playbooks keep the failover lock (playbooks/vars/dr.yml): failover_lock's options
+LOCK_TABLE = {"table": f"{APP}-dr-lock", "table_regions": list(REGIONS)}
 STEPS = ["preflight", "database", "cache", "capacity", "config", "dns", "verify"]
 READS = ("Describe", "List", "Get")
 
@@ -81,11 +83,10 @@ def origin_group(aws):
     return members, domains[members[1]]
 
 
-def lock_record(aws):
-    r53 = aws("route53")
-    zone = next(z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"] == ZONE)
-    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
-    return [r for r in records if r["Name"].startswith("_multiregion-dr-lock.")]
+def lock_record(aws, region="us-west-2"):
+    """[the lock's item] in the lock table's replica in region (us-west-2 is up in every test), or []."""
+    item = aws("dynamodb", region).get_item(TableName=f"{APP}-dr-lock", Key={"name": {"S": "_multiregion-dr-lock"}}, ConsistentRead=True)
+    return [item["Item"]] if "Item" in item else []
 
 
 def assert_active(aws, target, reachable):
@@ -163,7 +164,7 @@ def test_unplanned_failover_bad_inputs_and_status(provisioned, playbook, sim, aw
     sim.lag(20, region="eu-west-1", service="rds")
 
     # another owner's failover holds the lock; once it finished, the cool-down refuses a new one
-    bob = {"hosted_zone": "shop.example.com", "owner": "bob@elsewhere", "operation": "failover to us-west-2"}
+    bob = {**LOCK_TABLE, "region": "us-west-2", "owner": "bob@elsewhere", "operation": "failover to us-west-2"}
     assert module("failover_lock", bob)["changed"]
     refused(playbook, sim, tmp_path, "the lock is held by bob@elsewhere", target="eu-west-1")
     assert module("failover_lock", {**bob, "state": "released"})["changed"]
@@ -360,7 +361,7 @@ def test_failover_killed_during_promotion_then_rerun(provisioned, playbook, sim,
     # killed mid-way: the lock is still held, the replica still being promoted
     (held,) = lock_record(aws)
     assert rds.describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]["DBInstanceStatus"] != "available"
-    token = dict(part.split("=", 1) for part in held["ResourceRecords"][0]["Value"].strip('"').split(";"))["token"]
+    token = held["token"]["S"]
 
     # another owner (the AWX job relaunched) goes on with the run's token, not with another one (the lock module's
     # test covers no token, a malformed one and another operation; allow_data_loss here keeps the RPO gate, which a
@@ -387,7 +388,7 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     """With the data plane: the reference application writes from us-west-2 through the outage, the failover, the
     restore and the failback, and the drill counts what the final primary lacks."""
     # a drill never takes the lock from a live run: refused before its outage, nothing changed
-    bob = {"hosted_zone": "shop.example.com", "owner": "bob@elsewhere", "operation": "failover to eu-west-1"}
+    bob = {**LOCK_TABLE, "region": "eu-west-1", "owner": "bob@elsewhere", "operation": "failover to eu-west-1"}
     assert module("failover_lock", bob)["changed"]
     since = time.time()
     held = playbook("playbooks/drill.yml", extravars=failover_vars(tmp_path, drill_target="us-west-2"), inventory=INVENTORY)
@@ -467,3 +468,47 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     assert changes_since(sim, since) == []
     bad = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, target="ap-south-1"), inventory=INVENTORY)
     assert bad.rc != 0 and any("target=ap-south-1 is not a region of the application" in m for m in bad.failures()), bad.failures()
+
+
+@pytest.mark.slow(60)
+def test_failover_while_us_east_1_is_down_with_the_global_control_planes_and_a_rerun_finishes_what_was_deferred(
+        provisioned, playbook, sim, aws, tmp_path):
+    """AWS's fault-isolation guidance: no global control plane in the recovery path. With us-east-1 down and the
+    Route 53 and CloudFront APIs with it, the failover moves what lives in the regions (lock, database, cache,
+    configuration), leaves DNS and the CDN to their data planes and says so; a rerun once the APIs answer moves them,
+    and changes nothing else."""
+    sim.outage("us-east-1", control_planes=True)
+    since = time.time()
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    global_calls = [e for e in sim.log(since) if e.get("service") in ("route53", "cloudfront")]
+    assert global_calls and all(e.get("fault") == "outage" for e in global_calls), global_calls
+    data = report(tmp_path, "eu-west-1")
+    assert data["outcome"] == "succeeded" and data["mode"] == "unplanned", data
+    assert [d.split(":")[0] for d in data["deferred"]] == ["dns", "cdn"], data["deferred"]
+    dns_step = data["timeline"][STEPS.index("dns")]["result"]
+    assert dns_step.startswith("deferred: the Route 53 API in us-east-1 does not answer"), dns_step
+    assert "deferred until the global control planes answer: DNS and CDN" in data["timeline"][STEPS.index("verify")]["result"]
+    # what lives in the regions moved: one writer, the cache primary and the configuration in eu-west-1; lock released
+    db = aws("rds", "eu-west-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in db
+    datastore = aws("elasticache", "eu-west-1").describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]
+    assert {m["ReplicationGroupRegion"]: m["Role"] for m in datastore["Members"]}["eu-west-1"] == "PRIMARY"
+    for region in ("us-west-2", "eu-west-1"):
+        assert aws("ssm", region).get_parameter(Name=f"/{APP}/config/active_region")["Parameter"]["Value"] == "eu-west-1"
+    assert lock_record(aws) == []
+
+    # the control planes come back (us-east-1 itself is still down): DNS and the CDN still point at us-east-1
+    sim.outage("us-east-1")
+    assert weights(aws) == {"us-east-1": 100, "us-west-2": 0, "eu-west-1": 0}
+    assert origin_group(aws)[0][0] == "us-east-1"
+    rerun = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="eu-west-1"), inventory=INVENTORY)
+    assert rerun.rc == 0, rerun.failures() or rerun.stderr[-3000:]
+    # beside the lock's own bookkeeping and the report, only the two moves that were deferred changed something
+    moved = sorted({task["task"]["name"] for play in rerun.data["plays"] for task in play["tasks"]
+                    if any(result.get("changed") for result in task["hosts"].values())} - {"Write the report"})
+    assert [name for name in moved if "the lock" not in name] == [
+        "Send CloudFront's requests to the target first",
+        "Send the traffic to the target and the CDN's standby name away from it (one change batch)"], moved
+    assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
+    assert report(tmp_path, "eu-west-1")["deferred"] == []

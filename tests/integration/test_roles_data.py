@@ -58,6 +58,10 @@ def check_dynamodb(aws, keys):
     assert table["KeySchema"] == [{"AttributeName": "session_id", "KeyType": "HASH"}]
     assert table["SSEDescription"]["KMSMasterKeyArn"] == keys[HOME]
     assert {r["RegionName"]: r["ReplicaStatus"] for r in table["Replicas"]} == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
+    # the failover lock's table, made the same way (failover_lock's DynamoDB store)
+    lock = home.describe_table(TableName=f"{NAME}-dr-lock")["Table"]
+    assert lock["KeySchema"] == [{"AttributeName": "name", "KeyType": "HASH"}]
+    assert {r["RegionName"]: r["ReplicaStatus"] for r in lock["Replicas"]} == {"us-west-2": "ACTIVE", "eu-west-1": "ACTIVE"}
     for region in REGIONS:
         ddb = aws("dynamodb", region)
         member = ddb.describe_table(TableName=TABLE)["Table"]

@@ -36,8 +36,9 @@ class Control:
     def status(self):
         return self.call("GET", "status")
 
-    def outage(self, region, mode="drop"):
-        return self.call("POST", "outage", {"region": region, "mode": mode})
+    def outage(self, region, mode="drop", control_planes=False):
+        """control_planes: also the Route 53 and CloudFront APIs, whose control planes run in us-east-1."""
+        return self.call("POST", "outage", {"region": region, "mode": mode, "control_planes": control_planes})
 
     def restore(self, region=None):
         return self.call("POST", "restore", {"region": region})

@@ -29,9 +29,15 @@ options:
     elements: str
     required: true
   hosted_zone:
-    description: The application's hosted zone (inventory C(dns_zone)); it also holds the lock records.
+    description: The application's hosted zone (inventory C(dns_zone)); it also holds the lock records without O(lock_table).
     type: str
     required: true
+  lock_table:
+    description:
+      - The DynamoDB global table of multiregion.dr.failover_lock's lock (C(<app_name>-dr-lock), the playbooks'
+        default), read from the first region of O(regions) whose replica answers. Empty - the lock records in O(hosted_zone).
+    type: str
+    default: ""
   record_name:
     description: The application's DNS name (inventory C(dns_record)), whose records carry the health checks.
     type: str
@@ -78,6 +84,7 @@ EXAMPLES = r"""
     regions: [us-east-1, us-west-2, eu-west-1]
     hosted_zone: shop.example.com
     record_name: api.shop.example.com
+    lock_table: shop-dr-lock
     priority: [us-west-2, eu-west-1, us-east-1]
     poll_interval: 10
     debounce_polls: 3
@@ -109,7 +116,7 @@ import botocore.config  # noqa: E402 pylint: disable=wrong-import-position
 from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper  # noqa: E402
 from ansible_collections.multiregion.dr.plugins.module_utils import region_health  # noqa: E402
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import RETRY, error_text, is_unreachable, known_regions  # noqa: E402
-from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, decode  # noqa: E402
+from ansible_collections.multiregion.dr.plugins.module_utils.lock import HISTORY_NAME, LOCK_NAME, DynamoStore, Route53Store, decode  # noqa: E402
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import (  # noqa: E402
     ROUTE53_REGION, absolute_name, dns_routing, find_zone, record_sets, record_view,
 )
@@ -132,16 +139,20 @@ class Probe:
         self.cloudwatch = {r: session.client("cloudwatch", region_name=r, config=quick) for r in settings["regions"]}
         self.pool = ThreadPoolExecutor(max_workers=2 * len(settings["regions"]) + 1)
         self.zone = find_zone(self.route53, settings["hosted_zone"])  # ZoneError (a ValueError) at start
+        if settings["lock_table"]:
+            tables = {r: RetryingBotoClientWrapper(session.client("dynamodb", region_name=r, config=quick), RETRY) for r in settings["regions"]}
+            self.lock_store = DynamoStore(tables.__getitem__, settings["lock_table"], settings["regions"][0], settings["regions"])
+        else:
+            self.lock_store = Route53Store(self.route53, self.zone)
 
     def guards(self, poll):
         """The lock and the last completed operation; None for what could not be read (never taken for none)."""
         for name, key in ((LOCK_NAME, "lock"), (HISTORY_NAME, "last")):
             try:
-                found = record_sets(self.route53, self.zone["Id"], absolute_name(name, self.zone["Name"]), "TXT")
-                poll[key] = decode(found[0]) if found else {}
+                poll[key] = decode(self.lock_store.read(name if self.settings["lock_table"] else absolute_name(name, self.zone["Name"])))
             except Exception as exc:  # pylint: disable=broad-except
                 poll[key] = None
-                poll["errors"].append(f"route53 {key}: {error_text(exc)}")
+                poll["errors"].append(f"{self.lock_store.kind} {key}: {error_text(exc)}")
 
     def dns(self, poll):
         regions = self.settings["regions"]

@@ -35,3 +35,62 @@ def test_the_probe_tells_a_rerun_and_a_resumed_run_from_anything_else():
     assert lock.probe(held, "bob", "failover to eu-west-1", "ba9876543210") is None
     assert lock.probe(held, "bob", "failover to eu-west-1") is None
     assert lock.probe({}, "alice", "failover to eu-west-1", "0123456789ab") is None
+
+
+class FakeTable:
+    """One region's replica of the lock table: get_item answers what `items` hold (a list: one answer per read, the
+    last repeated), or raises `down`."""
+
+    def __init__(self, *answers, down=None):
+        self.answers, self.down, self.reads = list(answers), down, 0
+
+    def get_item(self, **kwargs):
+        self.reads += 1
+        if self.down:
+            raise self.down
+        answer = self.answers[0] if len(self.answers) == 1 else self.answers.pop(0)
+        return {"Item": {key: {"S": value} for key, value in answer.items()}} if answer else {}
+
+
+def store(tables, timeout=5):
+    return lock.DynamoStore(tables.__getitem__, "shop-dr-lock", "eu-west-1", ["us-east-1", "us-west-2", "eu-west-1"], timeout, poll=0)
+
+
+def test_a_write_settles_when_every_replica_that_answers_holds_it():
+    import botocore.exceptions
+
+    mine = lock.DynamoStore.record("_multiregion-dr-lock", {"owner": "alice", "since": 1, "token": "a" * 12})
+    # us-east-1 is down (skipped), us-west-2 sees the write on its second read
+    dead = botocore.exceptions.EndpointConnectionError(endpoint_url="https://dynamodb.us-east-1.amazonaws.com")
+    tables = {"eu-west-1": FakeTable(mine), "us-west-2": FakeTable(None, mine), "us-east-1": FakeTable(down=dead)}
+    store(tables).settle("_multiregion-dr-lock", mine)
+    assert tables["us-west-2"].reads == 2
+
+
+def test_a_write_that_lost_to_another_region_is_a_conflict():
+    mine = lock.DynamoStore.record("_multiregion-dr-lock", {"owner": "alice", "since": 1, "token": "a" * 12})
+    bobs = lock.DynamoStore.record("_multiregion-dr-lock", {"owner": "bob", "since": 1, "token": "b" * 12})
+    # bob wrote in us-west-2 at the same moment: last writer wins, and every replica ends with his
+    tables = {"eu-west-1": FakeTable(mine, bobs), "us-west-2": FakeTable(bobs), "us-east-1": FakeTable(mine, bobs)}
+    try:
+        store(tables).settle("_multiregion-dr-lock", mine)
+        raise AssertionError("no conflict")
+    except lock.Conflict as exc:
+        assert "a write in another region won" in str(exc) and "bob" in str(exc)
+
+
+def test_replicas_that_never_agree_fail_the_write_after_the_settle_timeout():
+    mine = lock.DynamoStore.record("_multiregion-dr-lock", {"owner": "alice", "since": 1, "token": "a" * 12})
+    tables = {"eu-west-1": FakeTable(mine), "us-west-2": FakeTable(None), "us-east-1": FakeTable(mine)}
+    try:
+        store(tables, timeout=0).settle("_multiregion-dr-lock", mine)
+        raise AssertionError("no conflict")
+    except lock.Conflict as exc:
+        assert "still disagree after 0 s" in str(exc)
+
+
+def test_an_item_decodes_as_a_record_does():
+    item = lock.DynamoStore.record("_multiregion-dr-lock", {"owner": "alice", "operation": "failover", "since": 1795600000, "beat": 1795600300})
+    assert item == {"name": "_multiregion-dr-lock", "owner": "alice", "operation": "failover", "since": "1795600000", "beat": "1795600300"}
+    entry = lock.decode(item, now=1795600310)
+    assert (entry["owner"], entry["age_seconds"], entry["idle_seconds"]) == ("alice", 310, 10)

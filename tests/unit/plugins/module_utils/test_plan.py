@@ -530,3 +530,46 @@ def test_an_endpoint_is_address_port_the_address_alone_or_nothing_never_a_port_a
     assert plan.endpoint("db.example", "") == host_port("db.example") == "db.example"
     assert plan.endpoint("", 3306) is None and host_port("", 3306) == "" and host_port(None, None) == ""
     assert plan.host_port({"primary_endpoint": "redis.example", "port": 6379}, "primary_endpoint") == "redis.example:6379"
+
+
+def control_planes_down(topo):
+    """What topology_info returns while the Route 53 and CloudFront APIs do not answer: no DNS records, no CDN."""
+    topo["control_planes_down"] = ["route53", "cloudfront"]
+    topo["cdn"] = None
+    topo["dns"] = {"policy": None, "configured_region": None, "configured_regions": [], "active_regions": [], "active_region": None,
+                   "zone_id": None, "records": []}
+    return topo
+
+
+def test_dns_and_cdn_are_deferred_while_their_control_planes_do_not_answer():
+    result = failover(control_planes_down(topology(down=("us-east-1",))), readings=gated(20.0))
+    assert result["refusal"] is None and result["mode"] == "unplanned"
+    assert result["state"]["deferred"] == ["dns", "cdn"] and not result["state"]["cdn_done"]
+    dns = result["steps"]["dns"]
+    assert dns["deferred"] == ["dns", "cdn"] and not dns["cdn"]["do"] and not dns["standby"]["do"]
+    assert "dns: deferred: the Route 53 API (us-east-1) does not answer" in dns["text"]
+    assert "cdn: deferred: the CloudFront API (us-east-1) does not answer" in dns["text"]
+    assert not result["finishes_a_move"]
+
+
+def test_the_rerun_after_a_deferred_dns_finishes_the_move_without_the_cool_down():
+    topo = after_failover()
+    topo["dns"]["configured_region"] = "us-east-1"
+    topo["cdn"]["primary_region"] = topo["cdn"]["primary_origin"] = "us-east-1"
+    result = failover(topo)
+    assert result["refusal"] is None and result["finishes_a_move"] and result["state"]["deferred"] == []
+    assert result["steps"]["dns"]["cdn"]["do"] and "api.shop.example.com weight 100 to eu-west-1" in result["steps"]["dns"]["text"]
+    # a new move is held back by the cool-down as before
+    assert not failover(topology(down=("us-east-1",)), readings=gated(20.0))["finishes_a_move"]
+
+
+def test_verify_failover_reports_what_was_deferred_and_does_not_count_it_as_a_problem():
+    result = plan.verify_failover(control_planes_down(after_failover()), "eu-west-1", OBSERVED)
+    assert result["problems"] == []
+    assert result["result"] == ("database, cache and capacity in eu-west-1; tables and bucket answer there; deferred until the global "
+                                "control planes answer: DNS and CDN (run it again then)")
+    assert [d.split(":")[0] for d in result["deferred"]] == ["dns", "cdn"]
+    # the cache is no control plane: still a problem
+    topo = control_planes_down(after_failover())
+    topo["cache_primary_region"] = "us-east-1"
+    assert plan.verify_failover(topo, "eu-west-1", OBSERVED)["problems"] == ["the cache primary is in us-east-1"]

@@ -47,7 +47,7 @@ def test_a_topology_that_is_not_one_fails(capsys):
     ({"topology": {"regions": ["us-east-1", "mars-1"]}}, "read.topology.regions"),
     ({"topology": {"regions": REGIONS, "database": {"engine": "aurora-mysql", "db_instance_identifier": "shop-db"}}},
      "read.topology.database.engine='aurora-mysql' needs read.topology.database.global_cluster_identifier"),
-    ({"topology": {"regions": REGIONS}, "lock": {"owner": "alice"}}, "read.lock: missing required arguments: hosted_zone"),
+    ({"topology": {"regions": REGIONS}, "lock": {"owner": "alice"}}, "read.lock: one of the following is required: hosted_zone, table"),
 ])
 def test_what_it_reads_is_checked_before_any_call(capsys, read, expected):
     # no endpoint answers here: each message comes from the checks, before a client is made
