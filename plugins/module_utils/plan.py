@@ -13,7 +13,7 @@ ordered ``plan``; after the moves, ``verify_failover`` / ``verify_failback`` say
 
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import unfenceable_reason
-from ansible_collections.multiregion.dr.plugins.module_utils.topology import writers_view
+from ansible_collections.multiregion.dr.plugins.module_utils.topology import active_because, writers_view
 
 MODES = ("auto", "planned", "unplanned")
 OPERATIONS = ("failover", "failback")
@@ -163,7 +163,7 @@ def failover_problems(topology, target, state, requested_mode, app_name):
                             "(fence the ones whose writes are not to be kept, then run playbooks/failback.yml)")
         elif target in writers and target != active:
             problems.append(f"split brain: the databases in {', '.join(writers)} all take writes, and the one in {target} is an old "
-                            f"primary back from an outage (DNS sends the traffic to {active}): failing over onto it would orphan "
+                            f"primary back from an outage ({active_because(topology, active)}): failing over onto it would orphan "
                             f"every write made in {active} since; run playbooks/fence.yml, then playbooks/failback.yml -e target={target} "
                             "to move back without losing them")
     source = state["source"]

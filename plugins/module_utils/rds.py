@@ -11,6 +11,9 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import RETR
 
 AURORA_ENGINES = ("aurora-mysql", "aurora-postgresql")
 WRITABLE_ROLES = ("primary", "standalone")
+# rds_promote stamps each instance it promotes with the time (epoch seconds). Of two writers, the one promoted last is
+# the one whose writes count: DNS can lag behind (a move deferred while the Route 53 API does not answer).
+PROMOTED_TAG = "multiregion-dr:promoted-at"
 # engine family -> (parameter, value) that makes an RDS instance refuse writes
 FENCE_PARAMETERS = {
     "mysql": ("read_only", "1"),
@@ -162,6 +165,17 @@ def instance_role(instance):
     return "primary" if instance.get("ReadReplicaDBInstanceIdentifiers") else "standalone"
 
 
+def promoted_at(instance):
+    """When rds_promote promoted the instance (PROMOTED_TAG, from DescribeDBInstances' TagList), else None."""
+    for tag in instance.get("TagList") or []:
+        if tag.get("Key") == PROMOTED_TAG:
+            try:
+                return int(tag.get("Value"))
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
 def rds_instance_role(instance):
     """Role of an RDS instance (DescribeDBInstances entry) in its replication topology."""
     source = instance.get("ReadReplicaSourceDBInstanceIdentifier")
@@ -178,6 +192,7 @@ def rds_instance_role(instance):
         "endpoint": (instance.get("Endpoint") or {}).get("Address"),
         "port": (instance.get("Endpoint") or {}).get("Port"),
         "writable": role in WRITABLE_ROLES,
+        "promoted_at": promoted_at(instance),
         # False: a fence cannot be set (a default.* parameter group, which AWS does not let change, or an engine without one)
         "parameter_group": parameter_group(instance),
         "fenceable": fence_target(instance) is not None,

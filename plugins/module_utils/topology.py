@@ -127,12 +127,18 @@ def _distinct(items):
 
 
 def writers_view(topology):
-    """Who takes writes: {"writers", "active", "stale"}. The active writer is the database DNS sends the traffic
-    to (the last failover moved it there), else the only writer; every other writer is stale, an old primary
-    back from an outage that no one fenced: two writers are split brain, and only the active one's writes count."""
+    """Who takes writes: {"writers", "active", "stale"}. The active writer is the one rds_promote promoted last (its
+    promoted-at tag: the last failover's decision, even when DNS has not followed yet, as when the Route 53 API did
+    not answer), else the database DNS sends the traffic to, else the only writer; every other writer is stale, an
+    old primary back from an outage that no one fenced: two writers are split brain, and only the active one's
+    writes count."""
     writers = list(topology.get("writable_databases") or [])
     dns_region = (topology.get("dns") or {}).get("configured_region")
-    if dns_region in writers:
+    stamps = {w: ((topology.get("regions") or {}).get(w, {}).get("database") or {}).get("promoted_at") for w in writers}
+    stamped = [w for w in writers if stamps[w] is not None]
+    if len(writers) > 1 and stamped:
+        active = max(stamped, key=lambda w: stamps[w])
+    elif dns_region in writers:
         active = dns_region
     elif len(writers) == 1:
         active = writers[0]
@@ -140,6 +146,16 @@ def writers_view(topology):
         primary = topology.get("primary_region")
         active = primary if primary in writers else None
     return {"writers": writers, "active": active, "stale": [w for w in writers if w != active] if active else []}
+
+
+def active_because(topology, active):
+    """Why active is the active writer, in words: promoted last, and whether DNS has followed."""
+    dns_region = (topology.get("dns") or {}).get("configured_region")
+    database = ((topology.get("regions") or {}).get(active, {}).get("database") or {})
+    others = [w for w in topology.get("writable_databases") or [] if w != active]
+    if database.get("promoted_at") is not None and dns_region != active and others:
+        return f"{active} was promoted last (DNS has not followed yet: it sends the traffic to {dns_region})"
+    return f"DNS sends the traffic to {active}"
 
 
 def split_brain_advice(topology):
@@ -152,8 +168,8 @@ def split_brain_advice(topology):
                 "of them; find out which holds the writes to keep, fence the others (multiregion.dr.rds_fence), then run "
                 "playbooks/failback.yml -e target=REGION")
     stale = ", ".join(view["stale"])
-    return (f"split brain: the databases in {', '.join(view['writers'])} all take writes; DNS sends the traffic to "
-            f"{view['active']}, so {stale} {'is an old primary' if len(view['stale']) == 1 else 'are old primaries'} back from an "
+    return (f"split brain: the databases in {', '.join(view['writers'])} all take writes; {active_because(topology, view['active'])}, "
+            f"so {stale} {'is an old primary' if len(view['stale']) == 1 else 'are old primaries'} back from an "
             f"outage: run ansible-playbook playbooks/fence.yml (fences {stale} and brings its configuration in line), "
             f"then playbooks/failback.yml -e target=REGION to move back")
 

@@ -18,7 +18,7 @@ description:
   - B(RDS read replica) (O(db_instance_identifier)) - the replica's source is read from its
     C(ReadReplicaSourceDBInstanceIdentifier). C(PromoteReadReplica) is called with
     O(backup_retention_period), then the module waits until the instance is available, has no source
-    and no replication status left.
+    and no replication status left, and tags it with the time (RV(promoted_at)).
   - B(Aurora global database) (O(global_cluster_identifier)) - the target is the member cluster in
     O(target_region). A planned promotion runs C(SwitchoverGlobalCluster) (AWS syncs the secondary first,
     RPO 0, and demotes the old primary); an unplanned one runs C(FailoverGlobalCluster) with C(AllowDataLoss=true).
@@ -268,11 +268,21 @@ resumed:
   description: True when an operation already under way (from an earlier, interrupted run) was waited for.
   returned: always
   type: bool
+promoted_at:
+  description:
+    - RDS instance - when the promotion finished (epoch seconds), also tagged on the instance as
+      C(multiregion-dr:promoted-at). Of two databases that take writes, the one promoted last is the one whose writes
+      count (M(multiregion.dr.topology_info)'s C(active_writer)), even while DNS has not followed yet.
+  returned: when this run promoted the instance, or finished a promotion under way
+  type: int
+  sample: 1795600000
 seconds:
   description: Seconds the module took.
   returned: always
   type: float
 """
+
+import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -290,6 +300,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.gtid import GtidErr
 from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag, rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
     FENCE_PARAMETERS,
+    PROMOTED_TAG,
     arn_location,
     describe_fence,
     engine_family,
@@ -414,6 +425,9 @@ class RdsPromotion(Promotion):
         )
 
     def finish(self, instance, msg, changed):
+        # a replica may carry its source's stamp (tags copied): a promotion always writes its own
+        if (changed or self.result.get("resumed")) and promoted(instance) and not self.module.check_mode:
+            changed = self.stamp(instance) or changed
         endpoint = instance.get("Endpoint") or {}
         target = self.target_view(instance)
         source = self.result["topology_before"].get("source")
@@ -424,6 +438,14 @@ class RdsPromotion(Promotion):
             endpoint={"address": endpoint.get("Address"), "port": endpoint.get("Port")},
         )
         return self.result
+
+    def stamp(self, instance):
+        """Tag the promoted instance with the time (rds.PROMOTED_TAG): of two writers, the one promoted last is the
+        active one, even while DNS still points at the other (topology.writers_view)."""
+        stamp = int(time.time())
+        self.rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"], Tags=[{"Key": PROMOTED_TAG, "Value": str(stamp)}], aws_retry=True)
+        self.result["promoted_at"] = stamp
+        return True
 
     def probe_source(self, region, identifier):
         """The source instance, or None when its region does not answer (probe client: one attempt)."""

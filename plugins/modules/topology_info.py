@@ -363,8 +363,10 @@ split_brain:
   sample: false
 active_writer:
   description:
-    - The database whose writes count - where DNS sends the traffic when it takes writes, else the only writer.
-    - Null when no database takes writes, or when several do and DNS sends the traffic to none of them.
+    - The database whose writes count - of several writers the one M(multiregion.dr.rds_promote) promoted last (its
+      C(multiregion-dr:promoted-at) tag; DNS may not have followed yet), else where DNS sends the traffic when it
+      takes writes, else the only writer.
+    - Null when no database takes writes, or when several do, none was stamped and DNS sends the traffic to none of them.
   returned: always
   type: str
   sample: us-east-1

@@ -491,7 +491,8 @@ def test_failover_while_us_east_1_is_down_with_the_global_control_planes_and_a_r
     assert "deferred until the global control planes answer: DNS and CDN" in data["timeline"][STEPS.index("verify")]["result"]
     # what lives in the regions moved: one writer, the cache primary and the configuration in eu-west-1; lock released
     db = aws("rds", "eu-west-1").describe_db_instances(DBInstanceIdentifier=f"{APP}-db")["DBInstances"][0]
-    assert "ReadReplicaSourceDBInstanceIdentifier" not in db
+    # stamped: should us-east-1 come back writable before DNS follows, the promotion names the active writer
+    assert "ReadReplicaSourceDBInstanceIdentifier" not in db and "multiregion-dr:promoted-at" in [t["Key"] for t in db["TagList"]]
     datastore = aws("elasticache", "eu-west-1").describe_global_replication_groups(ShowMemberInfo=True)["GlobalReplicationGroups"][0]
     assert {m["ReplicationGroupRegion"]: m["Role"] for m in datastore["Members"]}["eu-west-1"] == "PRIMARY"
     for region in ("us-west-2", "eu-west-1"):

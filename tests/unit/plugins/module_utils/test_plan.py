@@ -146,6 +146,23 @@ def test_a_second_writer_that_is_the_target_is_refused_unless_the_same_failover_
     assert result["refusal"] is None and result["state"]["fence"] == ["us-east-1"], result["problems"]
 
 
+def test_the_writer_promoted_last_is_the_active_one_even_where_dns_has_not_followed():
+    # a failover to eu-west-1 left DNS on us-east-1 (deferred: the Route 53 API did not answer), then us-east-1 came
+    # back still writable: eu-west-1's promotion stamp makes it the active writer, so the rerun fences us-east-1
+    # and moves DNS, where DNS alone would have called eu-west-1 the old primary
+    topo = topology(writers=["us-east-1", "eu-west-1"])
+    topo["regions"]["eu-west-1"]["database"]["promoted_at"] = 1795600000
+    result = failover(topo)
+    assert result["refusal"] is None and result["state"]["active_writer"] == "eu-west-1", result["problems"]
+    assert result["state"]["fence"] == ["us-east-1"] and result["finishes_a_move"] is False
+    assert "api.shop.example.com weight 100 to eu-west-1" in result["steps"]["dns"]["text"]
+    # and a failover onto the old primary is refused as before; of two stamps the later one counts
+    refused_with(failover(topo, target="us-east-1"), "the one in us-east-1 is an old primary back from an outage (eu-west-1 was "
+                                                     "promoted last (DNS has not followed yet: it sends the traffic to us-east-1))")
+    topo["regions"]["us-east-1"]["database"]["promoted_at"] = 1795500000
+    assert failover(topo)["state"]["active_writer"] == "eu-west-1"
+
+
 def test_a_reachable_source_is_fenced_in_unplanned_mode_too():
     result = failover(topology(), mode="unplanned", readings=gated(1.0))
     assert result["refusal"] is None and result["state"]["fence"] == ["us-east-1"] and result["fencing_owed"] == []

@@ -160,3 +160,11 @@ def test_global_writer():
     writer = "arn:aws:rds:us-east-1:123456789012:cluster:orders-east"
     assert rds.global_writer({"GlobalClusterMembers": [{"DBClusterArn": "x", "IsWriter": False}, {"DBClusterArn": writer, "IsWriter": True}]}) == writer
     assert rds.global_writer({}) is None
+
+
+def test_the_promotion_stamp_is_read_from_the_instance_tags():
+    assert rds.promoted_at({"TagList": [{"Key": "Application", "Value": "shop"}, {"Key": rds.PROMOTED_TAG, "Value": "1795600000"}]}) == 1795600000
+    assert rds.promoted_at({"TagList": [{"Key": "Application", "Value": "shop"}]}) is None
+    assert rds.promoted_at({"TagList": [{"Key": rds.PROMOTED_TAG, "Value": "yesterday"}]}) is None and rds.promoted_at({}) is None
+    assert rds.rds_instance_role({"DBInstanceIdentifier": "shop-db", "DBInstanceStatus": "available",
+                                  "TagList": [{"Key": rds.PROMOTED_TAG, "Value": "7"}]})["promoted_at"] == 7
