@@ -149,8 +149,9 @@ class Route53Store:
                 raise Conflict(str(exc)) from None
             raise
 
-    def replace(self, name, entry, old, comment):
-        """Write entry as the record name, where exactly old is (None: where there is none); Conflict otherwise."""
+    def replace(self, name, entry, old, comment, settle=True):  # pylint: disable=unused-argument
+        """Write entry as the record name, where exactly old is (None: where there is none); Conflict otherwise.
+        (One region: nothing to settle.)"""
         changes = ([{"Action": "DELETE", "ResourceRecordSet": old}] if old else []) + [
             {"Action": "CREATE", "ResourceRecordSet": self.record(name, entry)}]
         self._change(changes, comment)
@@ -220,7 +221,9 @@ class DynamoStore:
                 terms.append(f"attribute_not_exists(#k{index})")
         return {"ConditionExpression": " AND ".join(terms), "ExpressionAttributeNames": names, "ExpressionAttributeValues": values}
 
-    def replace(self, name, entry, old, comment=None):
+    def replace(self, name, entry, old, comment=None, settle=True):
+        """Write entry where exactly old is (None: no item), then, with settle, wait for the replicas (settle()).
+        A heartbeat does not wait: a take-over written elsewhere meanwhile fails its next write or the release."""
         mine = self.record(name, entry)
         try:
             self.client_for(self.region).put_item(TableName=self.table, Item=self._attributes(mine), aws_retry=True, **self._expect(old))
@@ -228,7 +231,8 @@ class DynamoStore:
             if error_code(exc) == "ConditionalCheckFailedException":
                 raise Conflict(str(exc)) from None
             raise
-        self.settle(name, mine)
+        if settle:
+            self.settle(name, mine)
 
     def remove(self, old, history_name, done, comment=None):
         """Delete exactly old, then write done as the history item. Two writes, not TransactWriteItems: IAM checks a

@@ -364,21 +364,19 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
     out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None, "cdn": None, "cdn_error": None, "down": []}
     if not dns and not health_check_ids and not cdn:
         return out
-    # one probe call first: an API that is down (us-east-1 out with the global control planes) costs seconds, not
-    # the retries of every call below
-    up, detail = region_reachable(module, CONTROL_PLANES["route53"], "route53")
-    if not up:
-        out["error"] = detail
-        # the distribution's standby name is a Route 53 record: the CDN is not read either
-        out["down"] = ["route53"] + (["cloudfront"] if cdn else [])
-        out["cdn_error"] = "CloudFront: not read (the Route 53 API does not answer)" if cdn else None
-        return out
+    # The first call with the probe client (one attempt, throttling still retried): an API that is down (us-east-1
+    # out with the global control planes) costs seconds, not the retries of every call below.
+    first = client(module, "route53", CONTROL_PLANES["route53"], probe=True)
+    if not dns:
+        up, detail = region_reachable(module, CONTROL_PLANES["route53"], "route53")
+        if not up:
+            return _route53_down(out, detail, cdn)
     try:
         route53 = client(module, "route53", regions[0])
         zone_id = None
         if dns:
             try:
-                zone_id = find_zone(route53, dns["hosted_zone"], dns.get("private_zone") or False)["Id"].split("/")[-1]
+                zone_id = find_zone(first, dns["hosted_zone"], dns.get("private_zone") or False)["Id"].split("/")[-1]
             except ZoneError as exc:
                 raise ValueError(f"dns.{exc}") from None
             out["zone_id"] = zone_id
@@ -429,8 +427,17 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         # Route 53 out of reach is reported; a wrong zone or name is the caller's error (raised)
         if not is_unreachable(exc):
             raise
-        out["error"] = f"unreachable: {type(exc).__name__}"
-        out["down"] = sorted(set(out["down"]) | {"route53"})
+        return _route53_down(out, f"unreachable: {type(exc).__name__}", cdn and out["cdn"] is None and not out["cdn_error"])
+    return out
+
+
+def _route53_down(out, detail, cdn_unread):
+    """The Route 53 view when its API does not answer; the CDN, whose standby name is a Route 53 record, is not read
+    either (when cdn_unread)."""
+    out["error"] = detail
+    out["down"] = sorted(set(out["down"]) | {"route53"} | ({"cloudfront"} if cdn_unread else set()))
+    if cdn_unread:
+        out["cdn_error"] = "CloudFront: not read (the Route 53 API does not answer)"
     return out
 
 

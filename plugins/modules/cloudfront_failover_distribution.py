@@ -69,6 +69,22 @@ options:
     description: Origin id CloudFront retries on when the primary answers a failover status code or does not answer.
       Required with O(state=present).
     type: str
+  write_path_patterns:
+    description:
+      - Path patterns that take writes (C(POST), C(PUT), C(PATCH), C(DELETE)), for example V(/api/*). Each gets a cache
+        behavior of its own to O(write_origin) that forwards all seven methods, with the default behavior's policies and no
+        caching of writes. A behavior that targets the origin group may allow only C(GET), C(HEAD) and C(OPTIONS)
+        (CloudFront fails over only those), so writes cannot use the group.
+      - Omitted - the distribution's own cache behaviors are kept; V([]) removes them.
+    type: list
+    elements: str
+  write_origin:
+    description:
+      - The origin id the writes go to; one of the origins, never the origin group. Required with O(write_path_patterns).
+      - Best an origin whose name Route 53 answers with the active region (the application's weighted, health-checked
+        DNS name, as the cdn role does) - writes then follow a failover through DNS with no change to the
+        distribution, and reach a healthy region while the CloudFront API is down.
+    type: str
   failover_status_codes:
     description:
       - HTTP status codes of the primary that make CloudFront try the secondary.
@@ -190,6 +206,8 @@ from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import C
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 METHODS = ["GET", "HEAD", "OPTIONS"]
+# what a write behavior forwards: the three CloudFront allows with a choice of methods (AllowedMethods, Quantity 7)
+WRITE_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 # A new distribution's settings, for the options not given (an existing one keeps its own)
 NEW_DISTRIBUTION = {
     "comment": "",
@@ -258,10 +276,18 @@ def desired_parts(params, config=None):
         "AllowedMethods": dict(listed(METHODS), CachedMethods=listed(["GET", "HEAD"])),
         "Compress": True,
     }
+    if params["write_path_patterns"] is None:
+        behaviors = (config or {}).get("CacheBehaviors") or listed([])
+    else:
+        behaviors = listed([
+            dict(behavior, PathPattern=pattern, TargetOriginId=params["write_origin"],
+                 AllowedMethods=dict(listed(WRITE_METHODS), CachedMethods=listed(["GET", "HEAD"])))
+            for pattern in params["write_path_patterns"]])
     return {
         "Origins": listed(origins),
         "OriginGroups": listed([group]),
         "DefaultCacheBehavior": behavior,
+        "CacheBehaviors": behaviors,
         "Comment": params["comment"],
         "PriceClass": params["price_class"],
         "Enabled": params["enabled"],
@@ -289,6 +315,8 @@ def summary(config):
         "cache_policy_id": behavior.get("CachePolicyId"),
         "origin_request_policy_id": behavior.get("OriginRequestPolicyId"),
         "allowed_methods": sorted(behavior.get("AllowedMethods", {}).get("Items") or []),
+        "write_behaviors": sorted((b["PathPattern"], b["TargetOriginId"], tuple(sorted(b.get("AllowedMethods", {}).get("Items") or [])))
+                                  for b in (config.get("CacheBehaviors") or {}).get("Items") or []),
         "comment": config.get("Comment", ""),
         "price_class": config.get("PriceClass"),
         "enabled": bool(config.get("Enabled")),
@@ -302,6 +330,11 @@ def validate(module):
     for option in ("primary_origin", "secondary_origin"):
         if not params[option]:
             module.fail_json(msg=f"{option} is required with state=present")
+    patterns = params["write_path_patterns"] or []
+    if patterns and not params["write_origin"]:
+        module.fail_json(msg=f"write_path_patterns={patterns} needs write_origin, the origin the writes go to")
+    if len(set(patterns)) != len(patterns) or [p for p in patterns if not p.startswith("/") and p != "*"]:
+        module.fail_json(msg=f"write_path_patterns={patterns}: each must start with / (or be *), once")
     if params["origins"] is not None:
         if not params["origins"]:
             module.fail_json(msg="origins is empty: give the origins, or omit the option to keep the distribution's own")
@@ -327,6 +360,10 @@ def check_members(module, ids):
             module.fail_json(msg=f"{option}={params[option]!r} is not one of the origins: {', '.join(ids)}")
     if params["origin_group_id"] in ids:
         module.fail_json(msg=f"origin_group_id={params['origin_group_id']!r} is also an origin id")
+    if params["write_path_patterns"] and params["write_origin"] not in ids:
+        why = ("CloudFront forwards only GET, HEAD and OPTIONS to an origin group" if params["write_origin"] == params["origin_group_id"]
+               else f"not one of the origins: {', '.join(ids)}")
+        module.fail_json(msg=f"write_origin={params['write_origin']!r}: {why}")
 
 
 def main():
@@ -341,6 +378,8 @@ def main():
         )),
         origin_group_id=dict(type="str", default="failover"),
         primary_origin=dict(type="str"),
+        write_path_patterns=dict(type="list", elements="str"),
+        write_origin=dict(type="str"),
         secondary_origin=dict(type="str"),
         failover_status_codes=dict(type="list", elements="int"),
         viewer_protocol_policy=dict(type="str", choices=["redirect-to-https", "https-only"]),

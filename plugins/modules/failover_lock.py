@@ -246,11 +246,11 @@ class Lock:
     def record(self, entry):
         return self.store.record(self.lock_name, entry)
 
-    def change_exactly(self, entry, old, comment, history, when):
+    def change_exactly(self, entry, old, comment, history, when, settle=True):
         """Write entry as the lock where exactly old is (None: no lock): when someone else changed the lock meanwhile
         the store refuses the write, and the module fails naming the new holder."""
         try:
-            self.store.replace(self.lock_name, entry, old, comment)
+            self.store.replace(self.lock_name, entry, old, comment, settle)
         except Conflict:
             winner = decode(self.read(self.lock_name))
             self.module.fail_json(msg=f"the lock was taken by {winner.get('owner')} for {winner.get('operation')} {when}",
@@ -316,7 +316,7 @@ class Lock:
         beating = dict(held, beat=int(time.time()))
         if not self.module.check_mode:
             self.change_exactly(beating, record, f"multiregion.dr lock heartbeat: {p['operation']} by {p['owner']}", history,
-                                "during the heartbeat: this run stops here")
+                                "during the heartbeat: this run stops here", settle=False)
         return self.result(True, self.record(beating), history, msg=f"heartbeat of {p['owner']} for {p['operation']}")
 
     def release(self, record, history):

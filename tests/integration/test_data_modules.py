@@ -147,6 +147,29 @@ def test_distribution_create_rerun_failover_change_and_delete(module, aws, sim):
     assert cf.list_distributions()["DistributionList"]["Quantity"] == 0
 
 
+def test_writes_get_a_behavior_of_their_own_that_a_failover_leaves_alone(module, aws):
+    """CloudFront forwards only GET, HEAD and OPTIONS to an origin group: writes go to the application's DNS name."""
+    writes = dict(DISTRIBUTION, origins=DISTRIBUTION["origins"] + [{"id": "writes", "domain_name": "api.shop.example.com"}],
+                  write_path_patterns=["/api/*", "/orders"], write_origin="writes")
+    refused = module("cloudfront_failover_distribution", dict(writes, write_origin="failover"))
+    assert refused["failed"] and "write_origin='failover': CloudFront forwards only GET, HEAD and OPTIONS to an origin group" in refused["msg"]
+    made = module("cloudfront_failover_distribution", writes)
+    assert made["changed"] and not module("cloudfront_failover_distribution", writes)["changed"]
+
+    def behaviors():
+        config = aws("cloudfront").get_distribution_config(Id=made["distribution_id"])["DistributionConfig"]
+        return [(b["PathPattern"], b["TargetOriginId"], len(b["AllowedMethods"]["Items"])) for b in config["CacheBehaviors"].get("Items") or []]
+
+    assert behaviors() == [("/api/*", "writes", 7), ("/orders", "writes", 7)]
+    # a failover moves the group's members only: the writes follow DNS, their behaviors stay as they are
+    moved = module("cloudfront_failover_distribution", {"caller_reference": "shop-cdn", "primary_origin": "eu-west-1",
+                                                        "secondary_origin": "us-east-1", "poll_interval": 0.1})
+    assert moved["changed"] and behaviors() == [("/api/*", "writes", 7), ("/orders", "writes", 7)]
+    assert module("cloudfront_failover_distribution", dict(writes, primary_origin="eu-west-1", secondary_origin="us-east-1",
+                                                           write_path_patterns=[]))["changed"]
+    assert behaviors() == []
+
+
 @pytest.mark.parametrize(
     "args, named",
     [

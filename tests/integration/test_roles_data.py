@@ -138,7 +138,7 @@ def check_cdn(aws, origins):
     config = cf.get_distribution_config(Id=summary["Id"])["DistributionConfig"]
     assert config["CallerReference"] == f"{NAME}-cdn" and config["Enabled"] is True
     found = {o["Id"]: o for o in config["Origins"]["Items"]}
-    assert {i: o["DomainName"] for i, o in found.items()} == {**origins, "standby": STANDBY}
+    assert {i: o["DomainName"] for i, o in found.items()} == {**origins, "standby": STANDBY, "writes": APP["dns_record"]}
     assert all(o["CustomOriginConfig"]["OriginProtocolPolicy"] == "https-only" for o in found.values())
     (group,) = config["OriginGroups"]["Items"]
     assert [m["OriginId"] for m in group["Members"]["Items"]] == ["us-east-1", "standby"]
@@ -146,6 +146,9 @@ def check_cdn(aws, origins):
     behavior = config["DefaultCacheBehavior"]
     assert behavior["TargetOriginId"] == group["Id"]
     assert behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    # writes (POST, ...) cannot use the group: a behavior of their own to the application's DNS name
+    (writes,) = config["CacheBehaviors"]["Items"]
+    assert (writes["PathPattern"], writes["TargetOriginId"], len(writes["AllowedMethods"]["Items"])) == ("/api/*", "writes", 7)
     tags = cf.list_tags_for_resource(Resource=summary["ARN"])["Tags"]["Items"]
     assert {"Key": "Application", "Value": NAME} in tags
 

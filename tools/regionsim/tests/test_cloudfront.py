@@ -96,3 +96,20 @@ def test_origin_group_target_allows_only_get_head_options(client):
     with pytest.raises(ClientError) as err:
         client("cloudfront").create_distribution(DistributionConfig=config)
     assert err.value.response["Error"]["Code"] == "InvalidArgument" and "POST" in err.value.response["Error"]["Message"]
+
+
+def test_a_write_behavior_goes_to_one_origin_never_to_the_group(client):
+    """Writes through CloudFront need a cache behavior of their own: one targeting the group may not allow POST."""
+    writes = {"Quantity": 7, "Items": ["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"],
+              "CachedMethods": {"Quantity": 2, "Items": ["GET", "HEAD"]}}
+    config = _config()
+    config["CacheBehaviors"] = {"Quantity": 1, "Items": [{
+        "PathPattern": "/api/*", "TargetOriginId": "failover", "ViewerProtocolPolicy": "https-only",
+        "CachePolicyId": "4135ea2d-6df8-44a3-9df3-4b5a84be39ad", "AllowedMethods": writes}]}
+    with pytest.raises(ClientError) as err:
+        client("cloudfront").create_distribution(DistributionConfig=config)
+    assert err.value.response["Error"]["Code"] == "InvalidArgument" and "origin group failover" in err.value.response["Error"]["Message"]
+    config["CacheBehaviors"]["Items"][0]["TargetOriginId"] = "us-east-1"
+    created = client("cloudfront").create_distribution(DistributionConfig=config)["Distribution"]
+    kept = created["DistributionConfig"]["CacheBehaviors"]["Items"][0]
+    assert (kept["PathPattern"], kept["TargetOriginId"], sorted(kept["AllowedMethods"]["Items"])) == ("/api/*", "us-east-1", sorted(writes["Items"]))

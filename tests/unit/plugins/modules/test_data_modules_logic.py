@@ -53,6 +53,7 @@ PARAMS = {
     "origin_group_id": "failover", "primary_origin": "us-east-1", "secondary_origin": "us-west-2",
     "failover_status_codes": [504, 500, 502, 503], "viewer_protocol_policy": "redirect-to-https",
     "cache_policy_id": "c", "origin_request_policy_id": "o", "comment": "shop", "price_class": "PriceClass_All", "enabled": True,
+    "write_path_patterns": None, "write_origin": None,
 }
 
 
@@ -68,3 +69,7 @@ def test_distribution_summary_ignores_what_cloudfront_adds_and_sees_member_chang
     swapped = desired_parts(dict(PARAMS, primary_origin="us-west-2", secondary_origin="us-east-1"))
     assert summary(swapped) != summary(want)
     assert summary(desired_parts(dict(PARAMS, enabled=False))) != summary(want)
+    # the writes' behaviors: kept when not given, compared by path, origin and methods
+    writes = desired_parts(dict(PARAMS, write_path_patterns=["/api/*"], write_origin="us-east-1"))
+    assert summary(writes)["write_behaviors"] == [("/api/*", "us-east-1", ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"))]
+    assert summary(desired_parts(PARAMS, writes)) == summary(writes) != summary(want)

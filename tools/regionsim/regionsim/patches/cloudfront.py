@@ -68,12 +68,14 @@ def config_init(self, config):
     group_ids, origin_ids = _check_origin_groups(config)
     behavior = config.get("DefaultCacheBehavior") or {}
     target = behavior.get("TargetOriginId")
-    methods = set(((behavior.get("AllowedMethods") or {}).get("Items")) or ["GET", "HEAD"])
-    if target in group_ids and not methods <= {"GET", "HEAD", "OPTIONS"}:
-        # CloudFront fails over only requests it may send twice
-        raise InvalidArgument(
-            f"The cache behavior's AllowedMethods {sorted(methods)} must be GET, HEAD (and OPTIONS) when it targets origin group {target}."
-        )
+    for checked in [behavior] + list(((config.get("CacheBehaviors") or {}).get("Items")) or []):
+        methods = set(((checked.get("AllowedMethods") or {}).get("Items")) or ["GET", "HEAD"])
+        if checked.get("TargetOriginId") in group_ids and not methods <= {"GET", "HEAD", "OPTIONS"}:
+            # CloudFront fails over only requests it may send twice
+            raise InvalidArgument(
+                f"The cache behavior's AllowedMethods {sorted(methods)} must be GET, HEAD (and OPTIONS) when it targets origin group "
+                f"{checked.get('TargetOriginId')}."
+            )
     if target in group_ids and origin_ids:
         # moto checks the target against origins only; let it, then put the group back
         behavior["TargetOriginId"] = origin_ids[0]
