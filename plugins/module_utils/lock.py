@@ -131,9 +131,6 @@ class Route53Store:
     def __init__(self, r53, zone):
         self.r53, self.zone = r53, zone
 
-    def where(self):
-        return f"TXT records in {self.zone['Name'].rstrip('.')}"
-
     def read(self, name):
         return txt_record(self.r53, self.zone, name)
 
@@ -182,9 +179,6 @@ class DynamoStore:
         self.client_for, self.table, self.region = client_for, table, region
         self.regions = [region] + [r for r in regions if r != region]
         self.settle_timeout, self.poll = settle_timeout, poll
-
-    def where(self):
-        return f"DynamoDB table {self.table} in {self.region}"
 
     @classmethod
     def record(cls, name, entry):
