@@ -56,8 +56,8 @@ CONNECTION_ARGUMENT_SPEC = dict(
     connect_timeout=dict(type="int", default=5),
 )
 
-# The global services whose API (control plane) runs in one region (AWS fault-isolation guidance): the doc fragment
-# multiregion.dr.dr.control_plane, and what defer_unless_reachable reads.
+# The global services whose API (control plane) runs in one region, where their clients sign (AWS fault-isolation
+# guidance): route53.ROUTE53_REGION, cloudfront.CLOUDFRONT_REGION, and what defer_unless_reachable probes.
 CONTROL_PLANES = {"route53": "us-east-1", "cloudfront": "us-east-1"}
 SERVICE_NAMES = {"route53": "Route 53", "cloudfront": "CloudFront"}
 CONTROL_PLANE_ARGUMENT_SPEC = dict(

@@ -3,11 +3,11 @@
 """CloudFront rules in one place: finding a distribution by caller reference, its origin group,
 and which region an origin serves."""
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONTROL_PLANES, paginate
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import region_in_text
 
-# CloudFront is global; its API endpoint signs with us-east-1 and answers during any regional outage.
-CLOUDFRONT_REGION = "us-east-1"
+# CloudFront is global; its API (control plane) runs in us-east-1 and answers through any other region's outage.
+CLOUDFRONT_REGION = CONTROL_PLANES["cloudfront"]
 # The status codes an origin group may fail over on (CloudFront API, OriginGroupFailoverCriteria).
 FAILOVER_CODES = [400, 403, 404, 416, 500, 502, 503, 504]
 

@@ -21,6 +21,7 @@ except ImportError:
 
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import client, error_code, is_unreachable
 from ansible_collections.multiregion.dr.plugins.module_utils.route53 import ROUTE53_REGION, ZoneError, absolute_name, find_zone, txt_record
+from ansible_collections.multiregion.dr.plugins.module_utils.wait import WaitTimeout, wait_until
 
 LOCK_NAME = "_multiregion-dr-lock"
 HISTORY_NAME = "_multiregion-dr-last"
@@ -243,9 +244,8 @@ class DynamoStore:
             client.put_item(TableName=self.table, Item=self._attributes(self.record(history_name, done)), aws_retry=True)
 
     def settle(self, name, mine):
-        """Wait until every reachable replica holds the same item; Conflict when it is not mine."""
-        deadline = time.monotonic() + self.settle_timeout
-        while True:
+        """Wait until every reachable replica holds the same item (wait.wait_until); Conflict when it is not mine."""
+        def replicas():
             seen = {}
             for region in self.regions:
                 try:
@@ -253,14 +253,20 @@ class DynamoStore:
                 except Exception as exc:  # pylint: disable=broad-except
                     if not is_unreachable(exc):
                         raise
+            return seen
+
+        def agree(seen):
             values = list(seen.values())
-            if values and all(value == values[0] for value in values):
-                if values[0] != mine:
-                    raise Conflict(f"a write in another region won: {values[0]}")
-                return
-            if time.monotonic() > deadline:
-                raise Conflict(f"the replicas of {self.table} in {', '.join(seen)} still disagree after {self.settle_timeout} s")
-            time.sleep(self.poll)
+            return bool(values) and all(value == values[0] for value in values)
+
+        try:
+            seen, _answered = wait_until(replicas, agree, f"the replicas of {self.table} to agree", self.settle_timeout, self.poll,
+                                         status_of=", ".join)
+        except WaitTimeout as exc:
+            raise Conflict(f"the replicas of {self.table} in {exc.last} still disagree after {self.settle_timeout} s") from None
+        winner = next(iter(seen.values()))
+        if winner != mine:
+            raise Conflict(f"a write in another region won: {winner}")
 
 
 def open_store(module, params, region):

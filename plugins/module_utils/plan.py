@@ -122,8 +122,14 @@ DEFERRED_WHY = {
 }
 
 
-def failover_state(topology, target, lock_msg=None):
+def deferred_moves(topology):
+    """The moves (dns, cdn) whose service's API the topology found down (its control_planes_down)."""
     down = topology.get("control_planes_down") or []
+    return [what for what, service in DEFERRABLE if service in down]
+
+
+def failover_state(topology, target, lock_msg=None):
+    deferred = deferred_moves(topology)
     at_target = topology["regions"][target]
     database = _part(at_target.get("database"))
     cdn = topology.get("cdn")
@@ -139,11 +145,11 @@ def failover_state(topology, target, lock_msg=None):
         "cache_done": topology.get("cache_primary_region") == target,
         "dns_done": _part(topology.get("dns")).get("configured_region") == target,
         # no distribution, or its primary origin is the target and its standby name avoids the target
-        "cdn_done": (cdn is None and "cloudfront" not in down) or (cdn is not None and cdn.get("primary_region") == target
-                                                                   and target not in standby_regions),
+        "cdn_done": (cdn is None and "cdn" not in deferred) or (cdn is not None and cdn.get("primary_region") == target
+                                                                and target not in standby_regions),
         # the global control planes that do not answer: their moves wait for a rerun (static stability: the
         # health-checked records and the CDN's origin group already route around the regions that are down)
-        "deferred": [what for what, service in DEFERRABLE if service in down],
+        "deferred": deferred,
         "global_cache_id": _part(at_target.get("cache")).get("global_replication_group_id"),
         "resumed": resumed(lock_msg),
     }
@@ -507,7 +513,7 @@ def verify_failover(topology, target, observed=None):
     others = [w for w in topology.get("writable_databases", []) if w != target]
     if others:
         problems.append(f"other databases take writes too: {', '.join(others)}")
-    deferred = [what for what, service in DEFERRABLE if service in (topology.get("control_planes_down") or [])]
+    deferred = deferred_moves(topology)
     problems += _traffic_problems(topology, target, deferred)
     cdn = topology.get("cdn")
     standby = _part(_part(cdn).get("secondary_routing")).get("configured_regions") or []

@@ -5,10 +5,10 @@ set serves, health check status and where Route 53 sends a name's traffic."""
 
 import re
 
-from ansible_collections.multiregion.dr.plugins.module_utils.clients import error_code, error_text, known_regions, paginate
+from ansible_collections.multiregion.dr.plugins.module_utils.clients import CONTROL_PLANES, error_code, error_text, known_regions, paginate
 
-# Route 53 is a global service: its API answers from us-east-1 whatever region is down.
-ROUTE53_REGION = "us-east-1"
+# Route 53 is global; its API (control plane) runs in us-east-1 and answers through any other region's outage.
+ROUTE53_REGION = CONTROL_PLANES["route53"]
 ZONE_ID = re.compile(r"^(/hostedzone/)?([A-Z0-9]+)$")
 
 

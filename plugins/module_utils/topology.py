@@ -354,19 +354,14 @@ def _probe_region(module, region, database, cache, auto_scaling_group=None):
     return out
 
 
-class ControlPlaneDown(Exception):
-    """A global service's API does not answer (region_reachable's detail)."""
-
-
 def _route53_view(module, regions, dns, health_check_ids, cdn=None):
     """DNS records and health checks (Route 53 is global: it answers during a regional outage), and the
     CloudFront distribution's origin group (global too) with where its secondary's name sends traffic."""
     out = {"records": [], "routing": dns_routing([]), "health": {}, "error": None, "cdn": None, "cdn_error": None, "down": []}
     if not dns and not health_check_ids and not cdn:
         return out
-    # The first call with the probe client (one attempt, throttling still retried): an API that is down (us-east-1
-    # out with the global control planes) costs seconds, not the retries of every call below.
-    first = client(module, "route53", CONTROL_PLANES["route53"], probe=True)
+    # The first call of each API with the probe client (one attempt, throttling still retried): an API that is down
+    # (us-east-1 out with the global control planes) costs seconds, not the retries of every call below.
     if not dns:
         up, detail = region_reachable(module, CONTROL_PLANES["route53"], "route53")
         if not up:
@@ -376,6 +371,7 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         zone_id = None
         if dns:
             try:
+                first = client(module, "route53", CONTROL_PLANES["route53"], probe=True)
                 zone_id = find_zone(first, dns["hosted_zone"], dns.get("private_zone") or False)["Id"].split("/")[-1]
             except ZoneError as exc:
                 raise ValueError(f"dns.{exc}") from None
@@ -384,15 +380,12 @@ def _route53_view(module, regions, dns, health_check_ids, cdn=None):
         standby = []
         if cdn:
             try:
-                up, detail = region_reachable(module, CLOUDFRONT_REGION, "cloudfront")
-                if not up:
-                    raise ControlPlaneDown(detail)
-                item, config, _etag = find_distribution(client(module, "cloudfront", CLOUDFRONT_REGION), cdn["caller_reference"])
+                item, config, _etag = find_distribution(client(module, "cloudfront", CLOUDFRONT_REGION, probe=True), cdn["caller_reference"])
             except Exception as exc:  # pylint: disable=broad-except
-                if not is_unreachable(exc) and not isinstance(exc, (botocore.exceptions.ClientError, ControlPlaneDown)):
+                if not is_unreachable(exc) and not isinstance(exc, botocore.exceptions.ClientError):
                     raise
-                item, config, out["cdn_error"] = None, None, f"CloudFront: {exc if isinstance(exc, ControlPlaneDown) else error_text(exc)}"
-                if isinstance(exc, ControlPlaneDown) or is_unreachable(exc):
+                item, config, out["cdn_error"] = None, None, f"CloudFront: {error_text(exc)}"
+                if is_unreachable(exc):
                     out["down"].append("cloudfront")
             if item:
                 out["cdn"] = cdn_view(item, config, cdn.get("origin_group_id") or "failover", regions)

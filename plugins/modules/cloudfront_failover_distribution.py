@@ -206,7 +206,7 @@ from ansible_collections.multiregion.dr.plugins.module_utils.cloudfront import C
 from ansible_collections.multiregion.dr.plugins.module_utils.wait import WAIT_ARGUMENT_SPEC, wait_or_fail
 
 METHODS = ["GET", "HEAD", "OPTIONS"]
-# what a write behavior forwards: the three CloudFront allows with a choice of methods (AllowedMethods, Quantity 7)
+# what a write behavior forwards: the largest of CloudFront's three method sets (AllowedMethods Quantity 7)
 WRITE_METHODS = ["GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"]
 # A new distribution's settings, for the options not given (an existing one keeps its own)
 NEW_DISTRIBUTION = {

@@ -427,7 +427,8 @@ class RdsPromotion(Promotion):
     def finish(self, instance, msg, changed):
         # a replica may carry its source's stamp (tags copied): a promotion always writes its own
         if (changed or self.result.get("resumed")) and promoted(instance) and not self.module.check_mode:
-            changed = self.stamp(instance) or changed
+            self.stamp(instance)
+            changed = True
         endpoint = instance.get("Endpoint") or {}
         target = self.target_view(instance)
         source = self.result["topology_before"].get("source")
@@ -445,7 +446,6 @@ class RdsPromotion(Promotion):
         stamp = int(time.time())
         self.rds.add_tags_to_resource(ResourceName=instance["DBInstanceArn"], Tags=[{"Key": PROMOTED_TAG, "Value": str(stamp)}], aws_retry=True)
         self.result["promoted_at"] = stamp
-        return True
 
     def probe_source(self, region, identifier):
         """The source instance, or None when its region does not answer (probe client: one attempt)."""

@@ -142,14 +142,16 @@ class Probe:
         if settings["lock_table"]:
             tables = {r: RetryingBotoClientWrapper(session.client("dynamodb", region_name=r, config=quick), RETRY) for r in settings["regions"]}
             self.lock_store = DynamoStore(tables.__getitem__, settings["lock_table"], settings["regions"][0], settings["regions"])
+            self.lock_names = {"lock": LOCK_NAME, "last": HISTORY_NAME}
         else:
             self.lock_store = Route53Store(self.route53, self.zone)
+            self.lock_names = {"lock": absolute_name(LOCK_NAME, self.zone["Name"]), "last": absolute_name(HISTORY_NAME, self.zone["Name"])}
 
     def guards(self, poll):
         """The lock and the last completed operation; None for what could not be read (never taken for none)."""
-        for name, key in ((LOCK_NAME, "lock"), (HISTORY_NAME, "last")):
+        for key, name in self.lock_names.items():
             try:
-                poll[key] = decode(self.lock_store.read(name if self.settings["lock_table"] else absolute_name(name, self.zone["Name"])))
+                poll[key] = decode(self.lock_store.read(name))
             except Exception as exc:  # pylint: disable=broad-except
                 poll[key] = None
                 poll["errors"].append(f"{self.lock_store.kind} {key}: {error_text(exc)}")
