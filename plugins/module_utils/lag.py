@@ -74,6 +74,28 @@ def metric_of(replica):
     return namespace, name, factor
 
 
+def database_alarms(engine, identifier, rpo_seconds):
+    """The two CloudWatch alarms a database replica gets (the monitoring role): lag above the RPO, and replication
+    stopped. RDS publishes ReplicaLag (s) per instance and -1 once replication stops; an Aurora global database's
+    secondary cluster publishes AuroraGlobalDBRPOLag (ms) per cluster and goes silent instead, so its "stopped"
+    alarm is a missing datapoint. Each alarm is the options of amazon.aws.cloudwatch_metric_alarm plus a name suffix."""
+    kind = "aurora" if str(engine).startswith("aurora") else "rds"
+    replica = {"type": kind, "id": identifier}
+    namespace, metric, factor = metric_of(replica)
+    unit = "Seconds" if factor == 1.0 else "Milliseconds"
+    common = {"namespace": namespace, "metric_name": metric, "dimensions": dimensions_of(replica)[0], "unit": unit}
+    what = f"{metric} of {'cluster' if kind == 'aurora' else 'instance'} {identifier}"
+    lag = dict(common, suffix="replica-lag", description=f"{what} is above the RPO of {rpo_seconds} s",
+               statistic="Maximum", comparison="GreaterThanThreshold", threshold=float(rpo_seconds) / factor, treat_missing_data="missing")
+    if kind == "aurora":
+        stopped = dict(common, suffix="replication-stopped", description=f"{what} stopped: Aurora publishes no lag once replication stops",
+                       statistic="SampleCount", comparison="LessThanThreshold", threshold=1.0, treat_missing_data="breaching")
+    else:
+        stopped = dict(common, suffix="replication-stopped", description=f"{what} is -1: replication is not running",
+                       statistic="Minimum", comparison="LessThanThreshold", threshold=0.0, treat_missing_data="missing")
+    return [lag, stopped]
+
+
 def build_queries(replicas, members=None):
     """{region: [(query, replica index)]} for GetMetricData; members: {index: [cache cluster ids]}."""
     by_region = {}

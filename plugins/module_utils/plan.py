@@ -174,7 +174,10 @@ def failover_problems(topology, target, state, requested_mode, app_name):
                             "to move back without losing them")
     source = state["source"]
     if not state["db_done"] and source is None:
-        problems.append(f"no region is known to hold the primary database ({'; '.join(topology.get('notes', []))})")
+        # why: the topology's notes, and each region's database error (AccessDenied names the missing permission)
+        errors = [f"{region}: {_part(view.get('database')).get('error')}" for region, view in sorted(topology["regions"].items())
+                  if _part(view.get("database")).get("error")]
+        problems.append(f"no region is known to hold the primary database ({'; '.join(list(topology.get('notes', [])) + errors)})")
     database = _part(seen.get("database"))
     if not state["db_done"] and source is not None and database.get("source_region") != source:
         follows = f", it follows {database['source_region']}" if database.get("source_region") else ""

@@ -259,6 +259,8 @@ def _probe_database(region, rds, database):
                 cluster = _probe(region, "DescribeDBClusters", rds.describe_db_clusters, DBClusterIdentifier=role["identifier"])["DBClusters"][0]
                 role["status"] = cluster.get("Status")
                 role["engine"] = cluster.get("Engine")
+                # the application reads from its region's cluster: the reader endpoint (a secondary takes no writes)
+                role["endpoint"], role["port"] = cluster.get("ReaderEndpoint") or cluster.get("Endpoint"), cluster.get("Port")
             except botocore.exceptions.ClientError as exc:
                 role["error"] = error_text(exc)
         return role, view

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -517,3 +518,81 @@ def test_failover_while_us_east_1_is_down_with_the_global_control_planes_and_a_r
         "Send the traffic to the target and the CDN's standby name away from it (one change batch)"], moved
     assert_active(aws, "eu-west-1", reachable=("us-west-2", "eu-west-1"))
     assert report(tmp_path, "eu-west-1")["deferred"] == []
+
+
+def aurora_stack(playbook, aws, tmp_path):
+    """The provisioned stack with an Aurora global database beside it (db_engine=aurora-mysql): the rds role on the
+    provisioned network and keys, the monitoring role's replica alarms and the operator policy, as provision.yml
+    gives them for Aurora."""
+    network = {}
+    for region in REGIONS:
+        ec2 = aws("ec2", region)
+        private = ec2.describe_subnets(Filters=[{"Name": "tag:Tier", "Values": ["private"]}, {"Name": "tag:Application", "Values": [APP]}])
+        (group,) = ec2.describe_security_groups(Filters=[{"Name": "group-name", "Values": [f"{APP}-db"]}])["SecurityGroups"]
+        key = aws("kms", region).describe_key(KeyId=f"alias/{APP}-data")["KeyMetadata"]["Arn"]
+        network[region] = {"subnets": sorted(s["SubnetId"] for s in private["Subnets"]), "group": group["GroupId"], "key": key}
+        assert network[region]["subnets"], region
+    play = [{
+        "name": "Aurora beside the provisioned stack",
+        "hosts": "regions",
+        "gather_facts": False,
+        "module_defaults": {"group/multiregion.dr.aws": "{{ aws_defaults }}"},
+        "pre_tasks": [{"name": "The network and kms roles' outputs", "ansible.builtin.set_fact": {
+            "network_private_subnet_ids": "{{ test_network[aws_region].subnets }}",
+            "network_security_group_ids": {"db": "{{ test_network[aws_region].group }}"},
+            "kms_key_arn": "{{ test_network[aws_region].key }}"}}],
+        "roles": ["multiregion.dr.rds"],
+        "tasks": [
+            {"name": "Replica alarms", "ansible.builtin.include_role": {"name": "multiregion.dr.monitoring", "tasks_from": "replica_alarms"},
+             "vars": {"monitoring_topic_arn": ""}},
+            {"name": "Operator policy", "ansible.builtin.include_role": {"name": "multiregion.dr.iam"}},
+        ],
+    }]
+    path = tmp_path / "aurora.yml"
+    path.write_text(yaml.safe_dump(play, sort_keys=False))
+    done = playbook(str(path), extravars={"db_engine": "aurora-mysql", "test_network": network}, inventory=INVENTORY)
+    assert done.rc == 0, done.failures() or done.stderr[-3000:]
+
+
+def test_aurora_unplanned_failover_moves_the_global_database_its_endpoints_and_its_alarms(provisioned, playbook, sim, aws, tmp_path):
+    """Issue 14 point 8: with db_engine=aurora-mysql the failover finds the global database by its clusters (not by an
+    instance <app>-db), fails it over to the target's cluster as the operator (the policy has the Aurora actions), writes
+    the cluster endpoints into the configuration, and the lag alarms watch AuroraGlobalDBRPOLag of the secondary
+    clusters and leave the new primary's."""
+    aurora_stack(playbook, aws, tmp_path)
+    for region in REGIONS:
+        alarms = {a["AlarmName"]: a for a in aws("cloudwatch", region).describe_alarms(AlarmNamePrefix=f"{APP}-rep")["MetricAlarms"]}
+        if region == "us-east-1":
+            assert alarms == {}, alarms
+            continue
+        lag, stopped = alarms[f"{APP}-replica-lag"], alarms[f"{APP}-replication-stopped"]
+        assert (lag["MetricName"], lag["Dimensions"], lag["Threshold"], lag["Unit"]) == (
+            "AuroraGlobalDBRPOLag", [{"Name": "DBClusterIdentifier", "Value": f"{APP}-db"}], 300000.0, "Milliseconds"), lag
+        assert (stopped["MetricName"], stopped["Statistic"], stopped["TreatMissingData"]) == ("AuroraGlobalDBRPOLag", "SampleCount", "breaching")
+
+    sim.outage("us-east-1")
+    run = playbook(FAILOVER, extravars=failover_vars(tmp_path, target="us-west-2", db_engine="aurora-mysql"), inventory=INVENTORY)
+    assert run.rc == 0, run.failures() or run.stderr[-3000:]
+    data = report(tmp_path, "us-west-2")
+    assert data["outcome"] == "succeeded" and data["mode"] == "unplanned", data
+    members = aws("rds", "us-west-2").describe_global_clusters(GlobalClusterIdentifier=f"{APP}-global")["GlobalClusters"][0]["GlobalClusterMembers"]
+    writers = [m["DBClusterArn"].split(":")[3] for m in members if m["IsWriter"]]
+    assert writers == ["us-west-2"], members
+    clusters = {r: aws("rds", r).describe_db_clusters(DBClusterIdentifier=f"{APP}-db")["DBClusters"][0] for r in ("us-west-2", "eu-west-1")}
+    for region in ("us-west-2", "eu-west-1"):
+        ssm = aws("ssm", region)
+        value = {p["Name"].rsplit("/", 1)[1]: p["Value"] for p in ssm.get_parameters_by_path(Path=f"/{APP}/config/")["Parameters"]}
+        assert value["active_region"] == "us-west-2", value
+        # writes to the new primary cluster's writer endpoint, reads from the region's own cluster
+        assert value["write_endpoint"] == f"{clusters['us-west-2']['Endpoint']}:{clusters['us-west-2']['Port']}", value
+        assert value["read_endpoints"] == f"{clusters[region]['ReaderEndpoint']}:{clusters[region]['Port']}", value
+    # the new primary's cluster has no replica alarms left; the other secondary keeps its own
+    assert aws("cloudwatch", "us-west-2").describe_alarms(AlarmNamePrefix=f"{APP}-rep")["MetricAlarms"] == []
+    assert len(aws("cloudwatch", "eu-west-1").describe_alarms(AlarmNamePrefix=f"{APP}-rep")["MetricAlarms"]) == 2
+    assert weights(aws) == {"us-east-1": 0, "us-west-2": 100, "eu-west-1": 0}
+    assert lock_record(aws) == []
+    status = playbook("playbooks/status.yml", extravars={"db_engine": "aurora-mysql"}, inventory=INVENTORY)
+    assert status.rc == 0, status.failures() or status.stderr[-3000:]
+    lines = status.result("Show the status", host="us-east-1")["msg"]
+    assert "us-west-2: reachable, healthy, database primary, cache primary, DNS serving" in lines, lines
+    assert any(line.startswith("lag eu-west-1 aurora shop-db: data-loss window") for line in lines), lines

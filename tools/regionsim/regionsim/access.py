@@ -107,6 +107,12 @@ def _rds(action, params, region, account):
         ("DBInstanceIdentifier", "db"), ("DBClusterIdentifier", "cluster"), ("DBParameterGroupName", "pg"),
         ("DBClusterParameterGroupName", "cluster-pg"), ("DBSubnetGroupName", "subgrp"), ("OptionGroupName", "og"),
         ("DBSnapshotIdentifier", "snapshot")) if params.get(key)]
+    # FailoverGlobalCluster and SwitchoverGlobalCluster: IAM checks the target cluster and the global cluster
+    target = params.get("TargetDbClusterIdentifier", "")
+    if target:
+        found += [target if target.startswith("arn:") else f"{base}:cluster:{target}"]
+        if params.get("GlobalClusterIdentifier"):
+            found.append(f"arn:aws:rds::{account}:global-cluster:{params['GlobalClusterIdentifier']}")
     source = params.get("SourceDBInstanceIdentifier", "")
     if action == "CreateDBInstanceReadReplica" and source:
         found.append(source if source.startswith("arn:") else f"{base}:db:{source}")

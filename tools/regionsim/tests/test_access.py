@@ -112,6 +112,11 @@ def test_global_services_and_rest_apis_name_their_resources(user, client):
     ("rds", "DescribeDBInstances", {}, ["*"]),
     ("rds", "ModifyDBInstance", {"DBInstanceIdentifier": "shop-db", "DBParameterGroupName": "shop-pg"},
      [f"arn:aws:rds:us-west-2:{ACCOUNT}:db:shop-db", f"arn:aws:rds:us-west-2:{ACCOUNT}:pg:shop-pg"]),
+    # the Aurora global database's failover: IAM checks the target cluster and the global cluster
+    ("rds", "FailoverGlobalCluster", {"GlobalClusterIdentifier": "shop-global",
+                                      "TargetDbClusterIdentifier": f"arn:aws:rds:us-west-2:{ACCOUNT}:cluster:shop-db"},
+     [f"arn:aws:rds:us-west-2:{ACCOUNT}:cluster:shop-db", f"arn:aws:rds::{ACCOUNT}:global-cluster:shop-global"]),
+    ("rds", "DescribeGlobalClusters", {"GlobalClusterIdentifier": "shop-global"}, [f"arn:aws:rds::{ACCOUNT}:global-cluster:shop-global"]),
     ("elasticache", "FailoverGlobalReplicationGroup", {"GlobalReplicationGroupId": "ldgnf-shop"},
      [f"arn:aws:elasticache::{ACCOUNT}:globalreplicationgroup:ldgnf-shop"]),
     ("elasticache", "DescribeReplicationGroups", {"ReplicationGroupId": "shop-cache"},

@@ -162,3 +162,20 @@ def test_replica_problems_name_the_value(replica, words):
     problem = lag.replica_problem(replica)
     assert problem and all(word in problem for word in words)
     assert lag.replica_problem({"type": "rds", "region": "us-east-1", "id": "db"}) is None
+
+
+def test_database_alarms_follow_the_engine_and_the_metric_units():
+    rds_lag, rds_stopped = lag.database_alarms("mysql", "shop-db", 300)
+    assert (rds_lag["metric_name"], rds_lag["dimensions"], rds_lag["threshold"], rds_lag["unit"]) == (
+        "ReplicaLag", {"DBInstanceIdentifier": "shop-db"}, 300.0, "Seconds")
+    # RDS publishes -1 while replication is not running
+    assert (rds_stopped["statistic"], rds_stopped["comparison"], rds_stopped["threshold"], rds_stopped["treat_missing_data"]) == (
+        "Minimum", "LessThanThreshold", 0.0, "missing")
+    aurora_lag, aurora_stopped = lag.database_alarms("aurora-mysql", "shop-db", 30)
+    # the secondary cluster's AuroraGlobalDBRPOLag, in milliseconds: the RPO scaled, not compared as seconds
+    assert (aurora_lag["metric_name"], aurora_lag["dimensions"], aurora_lag["threshold"], aurora_lag["unit"]) == (
+        "AuroraGlobalDBRPOLag", {"DBClusterIdentifier": "shop-db"}, 30000.0, "Milliseconds")
+    # Aurora goes silent when replication stops: a missing datapoint is the alarm
+    assert (aurora_stopped["statistic"], aurora_stopped["comparison"], aurora_stopped["threshold"], aurora_stopped["treat_missing_data"]) == (
+        "SampleCount", "LessThanThreshold", 1.0, "breaching")
+    assert [a["suffix"] for a in (aurora_lag, aurora_stopped)] == ["replica-lag", "replication-stopped"]

@@ -199,7 +199,13 @@ def test_no_primary_known():
         if seen["database"].get("role") == "replica":
             seen["database"].update(role="standalone", source=None, source_region=None)
     topo["notes"] = ["no replica names a source"]
-    refused_with(failover(topo), "no region is known to hold the primary database (no replica names a source)")
+    refused_with(failover(topo), "no region is known to hold the primary database (no replica names a source; us-east-1: unreachable)")
+    # a caller who may not read the databases is told which call IAM refused, not only that nothing was found
+    for region, seen in topo["regions"].items():
+        seen["database"] = {"role": "unknown", "error": f"DescribeGlobalClusters: AccessDenied: not authorized ({region})"}
+    topo["notes"] = []
+    refused_with(failover(topo), "no region is known to hold the primary database (eu-west-1: DescribeGlobalClusters: AccessDenied: "
+                 "not authorized (eu-west-1); us-east-1: DescribeGlobalClusters")
 
 
 def test_target_not_a_replica_of_the_primary():
