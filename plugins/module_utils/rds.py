@@ -7,6 +7,8 @@ refuse writes, set in the instance's own custom DB parameter group (AWS allows n
 groups). rds_promote fences and lifts fences with it, topology_info recognises a fenced instance with it.
 """
 
+import datetime
+
 from ansible_collections.multiregion.dr.plugins.module_utils.clients import RETRY
 
 AURORA_ENGINES = ("aurora-mysql", "aurora-postgresql")
@@ -230,3 +232,39 @@ def aurora_member_roles(global_cluster):
             "synchronization_status": member.get("SynchronizationStatus"),
         }
     return roles
+
+
+# Retired databases ----------------------------------------------------------------------------------
+# A failback that keeps the database it replaces renames it <name>-retired-<UTC time> (failback.yml's run stamp).
+RETIRED_STAMP = "%Y%m%d%H%M%S"
+
+
+def retired_at(identifier, name):
+    """When the database `identifier` was retired (aware UTC datetime), None if it is not one of `name`'s retired."""
+    prefix = f"{name}-retired-"
+    if not identifier.startswith(prefix):
+        return None
+    try:
+        return datetime.datetime.strptime(identifier[len(prefix):], RETIRED_STAMP).replace(tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
+
+
+def expired_retired(instances, name, retention_days, now):
+    """The retired databases of `name` older than retention_days, oldest first, as dicts (identifier, retired_at,
+    age_days, replica); retention_days 0 keeps them forever. Instances are DescribeDBInstances entries (boto3 or
+    amazon.aws snake_case keys); one already being deleted is left to finish."""
+    if not retention_days:
+        return []
+    found = []
+    for instance in instances:
+        identifier = instance.get("DBInstanceIdentifier") or instance.get("db_instance_identifier") or ""
+        status = instance.get("DBInstanceStatus") or instance.get("db_instance_status")
+        when = retired_at(identifier, name)
+        if when is None or status == "deleting":
+            continue
+        age = (now - when).total_seconds() / 86400
+        if age >= retention_days:
+            source = instance.get("ReadReplicaSourceDBInstanceIdentifier") or instance.get("read_replica_source_db_instance_identifier")
+            found.append({"identifier": identifier, "retired_at": when.isoformat(), "age_days": round(age, 1), "replica": bool(source)})
+    return sorted(found, key=lambda entry: entry["retired_at"])

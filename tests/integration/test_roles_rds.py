@@ -2,6 +2,7 @@
 MySQL primary in us-east-1 and cross-region read replicas of it in us-west-2 and eu-west-1, each in
 its own region's subnet group and parameter group; and the Aurora global database option."""
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -134,6 +135,22 @@ def test_primary_and_cross_region_replicas(playbook, aws, sim, network, rds_play
     assert aws("rds", HOME).describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]["EngineVersion"] == "8.0.41"
     provisioned_check = run(playbook, rds_playbook, network, check=True)
     assert provisioned_check.changed() == 0, [(h, n) for h in REGIONS for n, r in provisioned_check.results(h) if r.get("changed")]
+
+    # Issue 14 point 13: retired databases (a failback's keep_old_instances) expire after rds_retired_retention_days.
+    rds = aws("rds", "us-west-2")
+    fresh = f"{DB}-retired-{datetime.datetime.now(datetime.timezone.utc):%Y%m%d%H%M%S}"
+    for name, protected in ((f"{DB}-retired-20200101000000", True), (fresh, False), (f"{DB}-retired-by-hand", False)):
+        rds.create_db_instance(DBInstanceIdentifier=name, DBInstanceClass="db.t3.micro", Engine="mysql", AllocatedStorage=20,
+                               MasterUsername="admin", MasterUserPassword="retired-pass-1", DeletionProtection=protected, DBSubnetGroupName=DB)
+    checked = run(playbook, rds_playbook, network, check=True)
+    deleted = checked.result("Delete the expired retired databases, with a final snapshot unless a replica", "us-west-2")["results"]
+    assert [item["item"]["identifier"] for item in deleted] == [f"{DB}-retired-20200101000000"]
+    assert len(rds.describe_db_instances()["DBInstances"]) == 4, "check mode deleted something"
+    run(playbook, rds_playbook, network)
+    # the one retired in 2020 is gone with a final snapshot; the fresh one, a name without a time and the replica stay
+    assert sorted(i["DBInstanceIdentifier"] for i in rds.describe_db_instances()["DBInstances"]) == sorted([DB, fresh, f"{DB}-retired-by-hand"])
+    snapshots = rds.describe_db_snapshots(DBInstanceIdentifier=f"{DB}-retired-20200101000000")["DBSnapshots"]
+    assert [s["DBSnapshotIdentifier"] for s in snapshots] == [f"{DB}-retired-20200101000000-final"], snapshots
 
 
 def test_missing_subnets_fail_before_any_change(playbook, aws, sim, rds_playbook):

@@ -168,3 +168,25 @@ def test_the_promotion_stamp_is_read_from_the_instance_tags():
     assert rds.promoted_at({"TagList": [{"Key": rds.PROMOTED_TAG, "Value": "yesterday"}]}) is None and rds.promoted_at({}) is None
     assert rds.rds_instance_role({"DBInstanceIdentifier": "shop-db", "DBInstanceStatus": "available",
                                   "TagList": [{"Key": rds.PROMOTED_TAG, "Value": "7"}]})["promoted_at"] == 7
+
+
+def test_expired_retired_reads_the_time_from_the_name_and_leaves_the_rest():
+    import datetime
+
+    now = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=datetime.timezone.utc)
+    instances = [
+        {"DBInstanceIdentifier": "shop-db-retired-20261104120000", "DBInstanceStatus": "available"},  # 31 days
+        {"db_instance_identifier": "shop-db-retired-20261005120000", "db_instance_status": "available",
+         "read_replica_source_db_instance_identifier": "arn:aws:rds:us-east-1:1:db:shop-db"},  # amazon.aws keys, a replica
+        {"DBInstanceIdentifier": "shop-db-retired-20261120120000", "DBInstanceStatus": "available"},  # 15 days
+        {"DBInstanceIdentifier": "shop-db-retired-20200101000000", "DBInstanceStatus": "deleting"},  # on its way
+        {"DBInstanceIdentifier": "shop-db-retired-by-hand"},  # no time in the name
+        {"DBInstanceIdentifier": "shop-eu-db-retired-20200101000000"},  # another application's
+        {"DBInstanceIdentifier": "shop-db"},
+    ]
+    found = rds.expired_retired(instances, "shop-db", 30, now)
+    assert [(e["identifier"], e["age_days"], e["replica"]) for e in found] == [
+        ("shop-db-retired-20261005120000", 61.0, True), ("shop-db-retired-20261104120000", 31.0, False)]
+    assert [e["identifier"] for e in rds.expired_retired(instances, "shop-db", 15, now)][-1] == "shop-db-retired-20261120120000"
+    assert rds.expired_retired(instances, "shop-db", 0, now) == []  # 0 keeps them forever
+    assert rds.retired_at("shop-db-retired-20261305000000", "shop-db") is None  # month 13: not a time
