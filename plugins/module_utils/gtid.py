@@ -24,7 +24,8 @@ try:
 except ImportError:  # only read_rows() needs it: the comparison itself is plain Python
     HAS_PYMYSQL = False
 
-QUERY = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_mode', 'gtid_executed', 'gtid_binlog_state')"
+# read_only too: a planned promotion's proof needs the fence in effect on the source server, not only in its parameter group
+QUERY = "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('gtid_mode', 'gtid_executed', 'gtid_binlog_state', 'read_only')"
 
 _UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TAG = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]{0,31}$")

@@ -202,6 +202,19 @@ def describe(reading):
             f"{reading['seconds_since_applied']} s ago)")
 
 
+def caught_up_after(entry, since):
+    """Whether a lag reading proves the replica caught up after `since` (an aware datetime, the fence): replication
+    runs, the lag is 0, and the datapoint it comes from is stamped at or after `since`. A CloudWatch datapoint is
+    stamped with the start of its minute and holds that minute's Maximum, so a 0 from a minute that began before the
+    fence may predate writes the fence had not yet stopped."""
+    if not (entry.get("lag_seconds") == 0 and entry.get("replication_running") and entry.get("latest_timestamp")):
+        return False
+    stamp = datetime.datetime.fromisoformat(entry["latest_timestamp"])
+    if stamp.tzinfo is None:
+        stamp = stamp.replace(tzinfo=datetime.timezone.utc)
+    return stamp >= since
+
+
 def rpo_verdict(readings, rpo_seconds, allow_data_loss=False):
     """The RPO gate, for every caller: ("passed" | "overridden" | "refused", the windows in words).
 

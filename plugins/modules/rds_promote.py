@@ -25,8 +25,12 @@ description:
     The module waits until the target is the writer and the global cluster is available.
   - B(planned) (RDS) - the source region must answer. The source is fenced first by setting
     C(read_only=1) (MySQL, MariaDB) or C(default_transaction_read_only=on) (PostgreSQL) in its custom DB
-    parameter group; the module waits for the parameter group to be in-sync, then for the replica's
-    C(ReplicaLag) to be 0, then promotes, so no acknowledged write is lost. Fencing changes the parameter
+    parameter group; the module waits for the parameter group to be in-sync (RV(fenced_at)), then for the proof that the
+    replica holds every write of the fenced source, then promotes, so no acknowledged write is lost. The proof is the
+    servers' own (O(transaction_check)) when it can be made; otherwise a C(ReplicaLag) of 0 in a minute that starts
+    at or after RV(fenced_at). CloudWatch stamps a datapoint with the start of its minute and publishes it once a
+    minute, 1-2 minutes late, so on AWS that wait takes 1 to 3 minutes; a 0 from a minute that began before the
+    fence is never taken, as writes may have gone on within it. Fencing changes the parameter
     group, so every instance that uses the group becomes read-only; give the source a group of its own.
     Planned needs a running replication with a known C(ReplicaLag), else nothing proves the catch-up; the
     module fails before changing anything otherwise. O(wait_timeout) bounds each wait, the catch-up included.
@@ -103,10 +107,11 @@ options:
     default: 600
   transaction_check:
     description:
-      - RDS, planned - after the fence and the CloudWatch catch-up, also compare the servers' global transaction IDs
-        (MySQL C(gtid_executed), MariaDB C(gtid_binlog_state)) and wait until the replica holds every transaction of
-        the fenced source (the proof AWS users rely on; C(ReplicaLag) arrives once a minute, late, and a point from
-        before the fence can read 0). On a time-out nothing is promoted and the fence is lifted, as for the lag.
+      - RDS, planned - after the fence, read the source server's C(read_only) and both servers' global transaction IDs
+        (MySQL C(gtid_executed), MariaDB C(gtid_binlog_state)) and wait until the source refuses writes and the replica
+        holds every transaction of it. That is the proof AWS users rely on, and it takes seconds where a C(ReplicaLag)
+        stamped after the fence takes minutes; when it is made, the CloudWatch wait is skipped. On a time-out nothing
+        is promoted and the fence is lifted, as for the lag.
       - Needs the Python package PyMySQL where the module runs and a network path to both databases.
       - Unset - the CloudWatch lag is the only proof.
     type: dict
@@ -126,7 +131,8 @@ options:
       required:
         description:
           - V(true) - a comparison that cannot be made (no connection, GTIDs off) refuses the promotion and lifts the fence.
-          - V(false) - it is reported (RV(transaction_check) with C(checked=false) and the reason) and the CloudWatch proof stands.
+          - V(false) - it is reported (RV(transaction_check) with C(checked=false) and the reason) and the CloudWatch proof
+            (a C(ReplicaLag) of 0 stamped after the fence) is waited for instead.
         type: bool
         default: false
 extends_documentation_fragment:
@@ -222,13 +228,19 @@ lag:
   description: The replica's lag as read before the promotion (see M(multiregion.dr.replication_lag_info) for the fields).
   returned: when read
   type: dict
+fenced_at:
+  description: When the fence on the source was in place (its parameter group in-sync), UTC; the catch-up is proven after it.
+  returned: when a planned promotion fenced the source
+  type: str
+  sample: "2026-12-05T04:40:12+00:00"
 transaction_check:
   description:
     - With O(transaction_check) in a planned promotion - C(checked) (bool); when true C(count) (transactions of the
-      fenced source the replica lacks, 0 once it caught up), C(gtids), C(exact), C(format); when false C(reason).
+      fenced source the replica lacks, 0 once it caught up), C(gtids), C(exact), C(format) and C(source_read_only)
+      (the fence in effect on the source server); when false C(reason).
   returned: when O(transaction_check) was given and a planned promotion ran
   type: dict
-  sample: {"checked": true, "count": 0, "gtids": "", "exact": true, "format": "mariadb"}
+  sample: {"checked": true, "count": 0, "gtids": "", "exact": true, "format": "mariadb", "source_read_only": true}
 lag_seconds_at_promotion:
   description: The lag the promotion went ahead with (0 after a planned catch-up; null when unknown).
   returned: when a promotion was run or planned
@@ -282,6 +294,7 @@ seconds:
   type: float
 """
 
+import datetime
 import time
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -296,8 +309,8 @@ from ansible_collections.multiregion.dr.plugins.module_utils.clients import (
     is_unreachable,
     on_error,
 )
-from ansible_collections.multiregion.dr.plugins.module_utils.gtid import GtidError, only_on, read_rows
-from ansible_collections.multiregion.dr.plugins.module_utils.lag import read_lag, rpo_verdict
+from ansible_collections.multiregion.dr.plugins.module_utils.gtid import GtidError, only_on, read_rows, variables_of
+from ansible_collections.multiregion.dr.plugins.module_utils.lag import caught_up_after, read_lag, rpo_verdict
 from ansible_collections.multiregion.dr.plugins.module_utils.rds import (
     FENCE_PARAMETERS,
     PROMOTED_TAG,
@@ -529,8 +542,9 @@ class RdsPromotion(Promotion):
 
         if mode == "planned":
             source_rds = self.fence(source_region, source_id, fence)
-            self.wait_caught_up(source_rds, source_id, fence)
-            self.wait_transactions(source, instance, source_rds, source_id, fence)
+            # the servers' proof when it can be made (seconds); else a ReplicaLag of 0 stamped after the fence (1-3 minutes)
+            if not self.wait_transactions(source, instance, source_rds, source_id, fence):
+                self.wait_caught_up(source_rds, source_id, fence)
         if own_fence:
             self.unfence(own_fence)
         try:
@@ -586,6 +600,9 @@ class RdsPromotion(Promotion):
         set_fence(rds, fence)
         self.result["fenced"] = True
         self.wait_in_sync(rds, identifier, fence[0])
+        # From here the fence holds: only lag readings of minutes that start at or after this moment prove the catch-up.
+        self.fenced_at = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+        self.result["fenced_at"] = self.fenced_at.isoformat()
         return rds
 
     def unfence_source(self, source_rds, source_id, fence, then="Find out why the replica lags, then rerun"):
@@ -600,8 +617,9 @@ class RdsPromotion(Promotion):
         def read():
             return lag_for(self.module, "rds", self.region, self.identifier)[1]
 
-        entry = run_wait(self.module, self.result, read, lambda e: e["lag_seconds"] == 0 and e["replication_running"],
-                         f"ReplicaLag of {self.identifier} to reach 0 after fencing", lambda e: f"lag {e['lag_seconds']}", always=True,
+        entry = run_wait(self.module, self.result, read, lambda e: caught_up_after(e, self.fenced_at),
+                         f"a ReplicaLag of 0 for {self.identifier} in a minute that starts after the fence ({self.fenced_at.isoformat()})",
+                         lambda e: f"lag {e['lag_seconds']} at {e.get('latest_timestamp')}", always=True,
                          undo=lambda: self.unfence_source(source_rds, source_id, fence))
         self.result["lag"] = entry
 
@@ -617,7 +635,9 @@ class RdsPromotion(Promotion):
 
         def read():
             try:
-                return dict(only_on(rows(source), rows(target)), checked=True)
+                source_rows = rows(source)
+                fenced = variables_of(source_rows).get("read_only", "").upper() in ("ON", "1")
+                return dict(only_on(source_rows, rows(target)), checked=True, source_read_only=fenced)
             except GtidError as exc:
                 return {"checked": False, "reason": str(exc)}
 
@@ -629,12 +649,15 @@ class RdsPromotion(Promotion):
                                           f"({first['reason']}) and transaction_check.required=true"
                                           + self.unfence_source(source_rds, source_id, fence), **self.result)
             self.module.warn(f"transaction_check: {first['reason']}; the CloudWatch lag is the only proof of the catch-up")
-            return
+            return False
+        # the fence in effect on the server (read_only, not only in the group), then every transaction of it on the replica
         self.result["transaction_check"] = run_wait(
-            self.module, self.result, read, lambda e: e["checked"] and e["count"] == 0,
-            f"{self.identifier} to hold every transaction of the fenced {source_id} (GTIDs)",
-            lambda e: f"{e['count']} missing ({e['gtids'][:120]})" if e["checked"] else e["reason"], always=True,
+            self.module, self.result, read, lambda e: e["checked"] and e["source_read_only"] and e["count"] == 0,
+            f"the fenced {source_id} to refuse writes (read_only) and {self.identifier} in {self.region} to hold every transaction of it (GTIDs)",
+            lambda e: ((f"{e['count']} missing ({e['gtids'][:120]})" if e["source_read_only"] else "the source still takes writes (read_only off)")
+                       if e["checked"] else e["reason"]), always=True,
             undo=lambda: self.unfence_source(source_rds, source_id, fence))
+        return True
 
 
 # Aurora global databases -------------------------------------------------------------------------------

@@ -130,7 +130,7 @@ def test_a_planned_promotion_waits_for_every_transaction_of_the_fenced_source_no
             "transaction_check": check}
 
     refused = module("rds_promote", args)
-    assert refused.get("failed") and "to hold every transaction of the fenced app-db (GTIDs)" in refused["msg"], refused
+    assert refused.get("failed") and f"{DB} in {WEST} to hold every transaction of it (GTIDs)" in refused["msg"], refused
     assert "2 missing" in refused["msg"] and "nothing was promoted" in refused["msg"], refused["msg"]
     execute(primary, "INSERT INTO t VALUES (3)")  # the fence was lifted: the source takes writes again
     assert "ReadReplicaSourceDBInstanceIdentifier" in west.describe_db_instances(DBInstanceIdentifier=DB)["DBInstances"][0]

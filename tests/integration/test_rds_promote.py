@@ -190,7 +190,8 @@ def test_planned_check_mode_diff_promotion_and_idempotence(sim, aws, module, pai
 def test_planned_waits_for_zero_lag_and_a_rerun_continues(sim, aws, module, pair):
     sim.lag(8, region=WEST, service="rds", resource=REPLICA)
     result = module("rds_promote", args(mode="planned", wait_timeout=1))
-    assert result.get("failed") and "ReplicaLag of orders-db-replica to reach 0" in result["msg"] and "lag 8.0" in result["msg"]
+    assert result.get("failed") and "lag 8.0" in result["msg"], result["msg"]
+    assert "a ReplicaLag of 0 for orders-db-replica in a minute that starts after the fence" in result["msg"], result["msg"]
     # not promoted: the fence is lifted again, so the source takes writes instead of leaving no writer at all
     assert "nothing was promoted, and the fence on the source was lifted (read_only=1 in orders-mysql reset)" in result["msg"], result["msg"]
     assert result["fenced"] is False and result["unfenced_source"] == "orders-mysql"
@@ -200,6 +201,10 @@ def test_planned_waits_for_zero_lag_and_a_rerun_continues(sim, aws, module, pair
     result = module("rds_promote", args(mode="planned"))
     assert result["changed"] and result["fenced"] and not replica(aws).get("ReadReplicaSourceDBInstanceIdentifier")
     assert read_only(aws) == "1" and len(calls(sim, action="ModifyDBParameterGroup")) == 2  # the rerun fenced again
+    # #14 point 9: the 0 that proved the catch-up is from a minute that began once the fence held, not the minute
+    # under way when it was set (a datapoint holds its whole minute, writes before the fence included)
+    fenced_at = datetime.fromisoformat(result["fenced_at"])
+    assert datetime.fromisoformat(result["lag"]["latest_timestamp"]) >= fenced_at, (result["lag"], fenced_at)
 
 
 def test_planned_refuses_a_default_parameter_group_before_any_change(sim, aws, module):

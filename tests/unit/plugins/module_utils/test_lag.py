@@ -179,3 +179,15 @@ def test_database_alarms_follow_the_engine_and_the_metric_units():
     assert (aurora_stopped["statistic"], aurora_stopped["comparison"], aurora_stopped["threshold"], aurora_stopped["treat_missing_data"]) == (
         "SampleCount", "LessThanThreshold", 1.0, "breaching")
     assert [a["suffix"] for a in (aurora_lag, aurora_stopped)] == ["replica-lag", "replication-stopped"]
+
+
+def test_caught_up_only_on_a_zero_stamped_at_or_after_the_fence():
+    fence = datetime(2026, 12, 5, 4, 40, 12, tzinfo=timezone.utc)
+    zero = {"lag_seconds": 0, "replication_running": True}
+    # the minute 04:40 began before the fence: its 0 may predate writes the fence had not yet stopped
+    assert not lag.caught_up_after(dict(zero, latest_timestamp="2026-12-05T04:40:00+00:00"), fence)
+    assert lag.caught_up_after(dict(zero, latest_timestamp="2026-12-05T04:41:00+00:00"), fence)
+    assert lag.caught_up_after(dict(zero, latest_timestamp="2026-12-05T04:41:00"), fence)  # naive: UTC
+    assert not lag.caught_up_after(dict(zero, latest_timestamp="2026-12-05T04:41:00+00:00", lag_seconds=2.0), fence)
+    assert not lag.caught_up_after(dict(zero, latest_timestamp="2026-12-05T04:41:00+00:00", replication_running=False), fence)
+    assert not lag.caught_up_after(dict(zero, latest_timestamp=None), fence)

@@ -298,8 +298,18 @@ def _metric_stat_result(data, query, start, end, scan_by):
     return {"id": query["Id"], "label": label, "values": values, "timestamps": stamps, "status_code": "Complete"}
 
 
+def aws_start(start_time, now=None):
+    """StartTime as CloudWatch rounds it (GetMetricData reference): down to the minute when less than 15 days ago, to 5
+    minutes up to 63 days, else to the hour, so that datapoints are stamped with the start of their minute (moto
+    buckets from the StartTime it was given)."""
+    age = (now or time.time()) - _epoch(start_time)
+    step = 60 if age < 15 * 86400 else 300 if age < 63 * 86400 else 3600
+    rounded = _epoch(start_time) // step * step
+    return _naive(rounded) if start_time.tzinfo is None else datetime.fromtimestamp(rounded, timezone.utc)
+
+
 def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscending"):
-    start_time, end_time = start_time.replace(microsecond=0), end_time.replace(microsecond=0)
+    start_time, end_time = aws_start(start_time.replace(microsecond=0)), end_time.replace(microsecond=0)
     if start_time >= end_time:
         # moto's own checks, same wording as AWS
         return _ORIGINAL["get_metric_data"](self, [], start_time, end_time, scan_by)
@@ -332,6 +342,7 @@ def get_metric_data(self, queries, start_time, end_time, scan_by="TimestampAscen
 
 
 def get_metric_statistics(self, namespace, metric_name, start_time, end_time, period, stats, dimensions, unit=None):
+    start_time = aws_start(start_time)
     dims = {d["Name"]: d.get("Value") for d in dimensions or []}
     extra = synthesize(self, namespace, metric_name, dims, start_time, end_time) if all(dims.values()) else []
     return _ORIGINAL["get_metric_statistics"](
