@@ -10,7 +10,7 @@ PLAY = "tests/integration/playbooks/preflight.yml"
 
 def test_good_variables_pass(playbook):
     run = playbook(PLAY, inventory="inventories/local")
-    assert run.rc == 0 and run.changed() == 0
+    assert run.rc == 0 and run.changed() == 0, run.failures() or run.stderr[-2000:]
 
 
 def test_unknown_strategy_is_named(playbook):
@@ -97,3 +97,20 @@ def test_a_real_aws_inventory_is_refused_what_aws_would_refuse_later(playbook):
     assert run.rc != 0 and "s3_bucket_prefix=shop-data is almost surely taken" in " | ".join(run.failures())
     run = playbook(PLAY, inventory="inventories/local", extravars=fine)
     assert run.rc == 0, run.failures()
+
+
+def test_a_name_that_overlaps_another_application_of_the_account_is_refused(playbook, aws):
+    """The collection's policies grant on <app>-*: shop and shop-eu in one account would cover each other's resources."""
+    iam = aws("iam")
+    document = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sns:Publish", "Resource": "*"}]}'
+    for name in ("shop-dr-operator", "shop-eu-dr-operator", "shopping-dr-operator"):
+        iam.create_policy(PolicyName=name, PolicyDocument=document)
+    run = playbook(PLAY, inventory="inventories/local")
+    assert run.rc != 0
+    assert any(m.startswith("app_name=shop overlaps the application(s) shop-eu of this account") for m in run.failures()), run.failures()
+    # the other way round: shop-eu meets shop's policies
+    run = playbook(PLAY, inventory="inventories/local", extravars={"app_name": "shop-eu"})
+    assert any(m.startswith("app_name=shop-eu overlaps the application(s) shop of this account") for m in run.failures()), run.failures()
+    # shopping is another name, and an application's own policy is no overlap
+    iam.delete_policy(PolicyArn=next(p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == "shop-eu-dr-operator"))
+    assert playbook(PLAY, inventory="inventories/local").rc == 0
