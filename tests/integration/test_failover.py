@@ -554,6 +554,7 @@ def aurora_stack(playbook, aws, tmp_path):
     assert done.rc == 0, done.failures() or done.stderr[-3000:]
 
 
+@pytest.mark.slow(50)
 def test_aurora_unplanned_failover_moves_the_global_database_its_endpoints_and_its_alarms(provisioned, playbook, sim, aws, tmp_path):
     """Issue 14 point 8: with db_engine=aurora-mysql the failover finds the global database by its clusters (not by an
     instance <app>-db), fails it over to the target's cluster as the operator (the policy has the Aurora actions), writes

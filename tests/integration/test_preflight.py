@@ -3,6 +3,8 @@
 import shutil
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 PLAY = "tests/integration/playbooks/preflight.yml"
@@ -99,6 +101,7 @@ def test_a_real_aws_inventory_is_refused_what_aws_would_refuse_later(playbook):
     assert run.rc == 0, run.failures()
 
 
+@pytest.mark.slow(25)
 def test_a_name_that_overlaps_another_application_of_the_account_is_refused(playbook, aws):
     """The collection's policies grant on <app>-*: shop and shop-eu in one account would cover each other's resources."""
     iam = aws("iam")

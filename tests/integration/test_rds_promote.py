@@ -163,6 +163,7 @@ def test_planned_needs_the_source_region(sim, aws, module, pair):
 
 
 # planned: fence, catch up, promote ------------------------------------------------------------------------
+@pytest.mark.slow(45)
 def test_planned_check_mode_diff_promotion_under_throttling_and_idempotence(sim, aws, module, pair):
     result = module("rds_promote", args(mode="planned"), check=True, diff=True)
     assert result["changed"] and not result.get("failed"), result
@@ -193,6 +194,7 @@ def test_planned_check_mode_diff_promotion_under_throttling_and_idempotence(sim,
     assert again["diff"]["before"] == again["diff"]["after"]
 
 
+@pytest.mark.slow(45)
 def test_planned_waits_for_zero_lag_and_a_rerun_continues(sim, aws, module, pair):
     sim.lag(8, region=WEST, service="rds", resource=REPLICA)
     result = module("rds_promote", args(mode="planned", wait_timeout=1))
