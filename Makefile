@@ -11,11 +11,11 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # The simulator the demo and tests use (tests start their own on free ports).
 export REGIONSIM_PORT ?= 4566
 export REGIONSIM_STATE_DIR ?= $(CURDIR)/.regionsim
-# Four workers on two cores: the end-to-end runs wait on the simulator, on amazon.aws's fixed sleeps and on
-# CloudWatch's minute (a planned promotion without the servers' proof) much of the time (vmstat: 34% idle with two
-# workers, 22% with three; pytest 1140 -> about 950 s with three). Every xdist worker starts its own simulator. One test handed out at a time (xdist would send each worker a contiguous chunk, all the slow
+# Three workers on two cores: the end-to-end runs wait on the simulator and on amazon.aws's fixed sleeps a third of
+# the time (vmstat: 34% idle with two workers, 22% with three; pytest 1140 -> about 950 s). Every xdist worker starts
+# its own simulator. One test handed out at a time (xdist would send each worker a contiguous chunk, all the slow
 # tests to one): the slowest first (tests/conftest.py), then whoever is free.
-PYTEST_ARGS ?= -n 4 --maxschedchunk 1 --durations=15
+PYTEST_ARGS ?= -n 3 --maxschedchunk 1 --durations=15
 
 .PHONY: setup servers test check unit sim-test integration sanity lint demo auto-demo sim-start sim-stop clean build ee-context benchmark
 
