@@ -397,6 +397,28 @@ def evaluate(documents, action, resource, context=None):
     return "allowed" if allowed else "implicit"
 
 
+# IAM's iam:PermissionsBoundary key (Service Authorization Reference): the boundary a call sets, or the one the
+# role or user it changes has. Absent when there is none, so a condition requiring one does not hold.
+SETS_BOUNDARY = {"CreateRole", "CreateUser", "PutRolePermissionsBoundary", "PutUserPermissionsBoundary"}
+HAS_BOUNDARY = {"AttachRolePolicy", "DetachRolePolicy", "PutRolePolicy", "DeleteRolePolicy", "DeleteRolePermissionsBoundary",
+                "AttachUserPolicy", "DetachUserPolicy", "PutUserPolicy", "DeleteUserPolicy", "DeleteUserPermissionsBoundary"}
+
+
+def permissions_boundary(action, params, account=ACCOUNT):
+    if action in SETS_BOUNDARY:
+        return params.get("PermissionsBoundary") or None
+    if action not in HAS_BOUNDARY:
+        return None
+    from moto.iam.models import iam_backends
+
+    backend = iam_backends[account]["aws"]
+    if params.get("RoleName"):
+        entity = next((r for r in list(backend.roles.values()) if r.name == params["RoleName"]), None)
+    else:
+        entity = backend.users.get(params.get("UserName", ""))
+    return getattr(entity, "permissions_boundary_arn", None) or None
+
+
 def authorize(environ, body, region, service, action, account=ACCOUNT):
     """None when allowed (or not signed by an IAM user), else (code, message, status) as AWS refuses it.
     Also returns what was evaluated, for the request log: (refusal, principal, resources)."""
@@ -416,6 +438,9 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
         context["cloudwatch:namespace"] = params.get("Namespace", "")
     if service == "iam" and params.get("PolicyArn"):  # which managed policy is attached or detached
         context["iam:PolicyARN"] = params["PolicyArn"]
+    boundary = permissions_boundary(action, params, account) if service == "iam" else None
+    if boundary:
+        context["iam:PermissionsBoundary"] = boundary
     for name, target in ((name, target) for name in names for target in targets):
         decision = evaluate(documents, name, target, context)
         if decision != "allowed":

@@ -158,3 +158,36 @@ def test_an_alias_call_is_checked_on_the_alias_and_its_key(user, client):
     as_user = user(allow({"Action": "kms:CreateAlias", "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*"}))
     error, _ = refusal(lambda: as_user("kms", "us-west-2").create_alias(AliasName="alias/shop-data", TargetKeyId=key["KeyId"]))
     assert f"kms:CreateAlias on resource: arn:aws:kms:us-west-2:{ACCOUNT}:alias/shop-data" in error["Message"]
+
+
+def test_the_permissions_boundary_key_is_the_boundary_a_call_sets_or_the_role_has(user, client):
+    """iam:PermissionsBoundary (the Service Authorization Reference's condition key): CreateRole and
+    PutRolePermissionsBoundary are evaluated with the boundary they set, PutRolePolicy and AttachRolePolicy with the
+    role's own; a role without one has no key, so a condition requiring it does not hold."""
+    boundary = f"arn:aws:iam::{ACCOUNT}:policy/shop-dr-boundary"
+    admin = client("iam")
+    admin.create_policy(PolicyName="shop-dr-boundary", PolicyDocument=json.dumps(allow({"Action": "ssm:GetParameter", "Resource": "*"})))
+    trust = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+    admin.create_role(RoleName="shop-legacy", AssumeRolePolicyDocument=trust)  # made before the boundary
+    bounded = {"StringEquals": {"iam:PermissionsBoundary": boundary}}
+    iam = user({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["iam:CreateRole", "iam:PutRolePolicy", "iam:PutRolePermissionsBoundary"],
+         "Resource": f"arn:aws:iam::{ACCOUNT}:role/shop-*", "Condition": bounded},
+        {"Effect": "Allow", "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*"},
+        {"Effect": "Deny", "Action": "iam:DeleteRolePermissionsBoundary", "Resource": "*", "Condition": bounded},
+    ]})("iam")
+    inline = json.dumps(allow({"Action": "*", "Resource": "*"}))
+
+    error, _ = refusal(lambda: iam.create_role(RoleName="shop-admin", AssumeRolePolicyDocument=trust))
+    assert error["Code"] == "AccessDenied" and f"iam:CreateRole on resource: arn:aws:iam::{ACCOUNT}:role/shop-admin" in error["Message"]
+    iam.create_role(RoleName="shop-app", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary)
+    iam.put_role_policy(RoleName="shop-app", PolicyName="anything", PolicyDocument=inline)
+    # the role without a boundary takes no policy until it is given the boundary
+    error, _ = refusal(lambda: iam.put_role_policy(RoleName="shop-legacy", PolicyName="anything", PolicyDocument=inline))
+    assert "iam:PutRolePolicy on resource: arn:aws:iam::123456789012:role/shop-legacy" in error["Message"]
+    iam.put_role_permissions_boundary(RoleName="shop-legacy", PermissionsBoundary=boundary)
+    iam.put_role_policy(RoleName="shop-legacy", PolicyName="anything", PolicyDocument=inline)
+    error, _ = refusal(lambda: iam.delete_role_permissions_boundary(RoleName="shop-app"))
+    assert "with an explicit deny" in error["Message"]
+    assert admin.get_role(RoleName="shop-app")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
