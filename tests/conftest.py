@@ -226,23 +226,32 @@ def make_operator(iam, app="shop"):
     return iam_user_env(iam, OPERATOR, managed=[policy])
 
 
-def make_provisioner(iam, app="shop"):
-    """dr-provisioner, holding only the provisioning policies roles/iam ships, installed as an administrator would."""
+def install_policy(iam, name, template, app="shop"):
+    """The managed policy `name` from roles/iam/templates/`template`, as an administrator installs it; its ARN."""
     import jinja2
 
-    arns = []
-    for number, template in enumerate(sorted((ROOT / "roles/iam/templates").glob("provisioning_policy_*.json.j2")), 1):
-        document = jinja2.Template(template.read_text()).render(app_name=app, iam_account_id=ACCOUNT)
-        document = json.dumps(json.loads(document))
-        try:
-            arns.append(iam.create_policy(PolicyName=f"{PROVISIONER}-{number}", PolicyDocument=document)["Policy"]["Arn"])
-        except iam.exceptions.EntityAlreadyExistsException:  # a snapshot's: the templates as they are now
-            arn = f"arn:aws:iam::{ACCOUNT}:policy/{PROVISIONER}-{number}"
-            for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
-                if not version["IsDefaultVersion"]:
-                    iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
-            iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
-            arns.append(arn)
+    document = jinja2.Template((ROOT / "roles/iam/templates" / template).read_text()).render(app_name=app, iam_account_id=ACCOUNT)
+    document = json.dumps(json.loads(document))
+    try:
+        return iam.create_policy(PolicyName=name, PolicyDocument=document)["Policy"]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:  # a snapshot's: the template as it is now
+        arn = f"arn:aws:iam::{ACCOUNT}:policy/{name}"
+        current = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+        if iam.get_policy_version(PolicyArn=arn, VersionId=current)["PolicyVersion"]["Document"] == json.loads(document):
+            return arn
+        for version in iam.list_policy_versions(PolicyArn=arn)["Versions"]:
+            if not version["IsDefaultVersion"]:
+                iam.delete_policy_version(PolicyArn=arn, VersionId=version["VersionId"])
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=document, SetAsDefault=True)
+        return arn
+
+
+def make_provisioner(iam, app="shop"):
+    """dr-provisioner, holding only the provisioning policies roles/iam ships, installed as an administrator would
+    with the permissions boundary of the roles provision makes."""
+    install_policy(iam, f"{app}-dr-boundary", "boundary_policy.json.j2", app)
+    templates = sorted(path.name for path in (ROOT / "roles/iam/templates").glob("provisioning_policy_*.json.j2"))
+    arns = [install_policy(iam, f"{PROVISIONER}-{number}", template, app) for number, template in enumerate(templates, 1)]
     return iam_user_env(iam, PROVISIONER, managed=arns)
 
 

@@ -201,8 +201,9 @@ def leftovers(aws):
     found += [f"IAM role {r['RoleName']}" for r in aws("iam").list_roles()["Roles"] if r["RoleName"].startswith(f"{NAME}-")]
     found += [f"IAM instance profile {p['InstanceProfileName']}" for p in aws("iam").list_instance_profiles()["InstanceProfiles"]
               if p["InstanceProfileName"].startswith(f"{NAME}-")]
+    # the permissions boundary is the administrator's, installed with the provisioning policies, which may not delete it
     found += [f"IAM policy {p['PolicyName']}" for p in aws("iam").list_policies(Scope="Local")["Policies"]
-              if p["PolicyName"].startswith(f"{NAME}-")]
+              if p["PolicyName"].startswith(f"{NAME}-") and p["PolicyName"] != f"{NAME}-dr-boundary"]
     route53 = aws("route53")
     for zone in route53.list_hosted_zones()["HostedZones"]:
         records = route53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
@@ -299,6 +300,14 @@ def test_provision_three_regions_checked_through_boto3(playbook, provision, aws)
         assert [v for v in aws("backup", region).list_backup_vaults()["BackupVaultList"] if v["BackupVaultName"].startswith(f"{NAME}-")], region
     assert len([b for b in aws("s3").list_buckets()["Buckets"] if b["Name"].startswith(f"{NAME}-data-")]) == 3
     assert len(aws("cloudfront").list_distributions()["DistributionList"].get("Items") or []) == 1
+
+    # every IAM role the collection made carries the boundary (the provisioner may make no other kind)
+    boundary = f"arn:aws:iam::123456789012:policy/{NAME}-dr-boundary"
+    for role in (f"{NAME}-app", f"{NAME}-s3-replication", f"{NAME}-backup"):
+        assert aws("iam").get_role(RoleName=role)["Role"].get("PermissionsBoundary") == {
+            "PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": boundary}, role
+    profile = aws("iam").get_instance_profile(InstanceProfileName=f"{NAME}-app")["InstanceProfile"]
+    assert [r["RoleName"] for r in profile["Roles"]] == [f"{NAME}-app"]
 
 
 def test_health_checks_follow_the_alb_listener(provisioned, aws):
@@ -447,6 +456,7 @@ def test_teardown_refused_planned_then_keeps_what_cannot_be_undone_unless_asked(
         assert aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]["KeyState"] == "Enabled"
     messages = debug_messages(run)
     assert f"Bucket {NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2 kept: it holds objects" in messages and "teardown_delete_keys=true" in messages
+    assert f"The permissions boundary {NAME}-dr-boundary is kept" in messages
     assert aws("s3", "us-west-2").get_object(Bucket=f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-us-west-2", Key="orders.csv")["Body"].read() == b"keep me"
     # the zone it created went, after its records and the lock's
     assert route53.list_hosted_zones()["HostedZones"] == []
