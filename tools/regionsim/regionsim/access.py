@@ -202,6 +202,38 @@ def _kms(action, params, region, account):
         return found + [key if key.startswith("arn:") else f"arn:aws:kms:{region}:{account}:key/{key}"]
 
 
+# EC2's resources by the parameter that names them (a list as Name.1, Name.2, ...), and the resource a Create call
+# makes: IAM evaluates the new resource's ARN with a "*" id, and the request's tags (aws:RequestTag).
+EC2_IDS = (("VpcId", "vpc"), ("SubnetId", "subnet"), ("GroupId", "security-group"), ("SecurityGroupId", "security-group"),
+           ("RouteTableId", "route-table"), ("InternetGatewayId", "internet-gateway"), ("VpcEndpointId", "vpc-endpoint"),
+           ("LaunchTemplateId", "launch-template"), ("NatGatewayId", "natgateway"), ("AllocationId", "elastic-ip"),
+           ("InstanceId", "instance"))
+EC2_CREATES = {"CreateVpc": "vpc", "CreateSubnet": "subnet", "CreateSecurityGroup": "security-group",
+               "CreateInternetGateway": "internet-gateway", "CreateRouteTable": "route-table", "CreateVpcEndpoint": "vpc-endpoint",
+               "CreateLaunchTemplate": "launch-template", "CreateNatGateway": "natgateway", "AllocateAddress": "elastic-ip"}
+
+
+def _ec2(action, params, region, account):
+    if action.startswith("Describe"):
+        return ["*"]
+    from moto.ec2.models import ec2_backends
+
+    backend = ec2_backends[account][region]
+    ids = []
+    for key, kind in EC2_IDS:
+        ids += [(kind, value) for value in ([params[key]] if params.get(key) else _members(params, key))]
+    if params.get("LaunchTemplateName") and action != "CreateLaunchTemplate":
+        ids.append(("launch-template", backend.launch_template_name_to_ids.get(params["LaunchTemplateName"], params["LaunchTemplateName"])))
+    if action == "DeleteSecurityGroup" and params.get("GroupName") and not params.get("GroupId"):
+        group = next((g for groups in backend.groups.values() for g in groups.values() if g.name == params["GroupName"]), None)
+        ids.append(("security-group", group.id if group else params["GroupName"]))
+    if action == "DisassociateRouteTable":  # the association belongs to a route table
+        table = next((t for t in backend.route_tables.values() if params.get("AssociationId") in t._associations), None)
+        ids.append(("route-table", table.id if table else params.get("AssociationId")))
+    found = [f"arn:aws:ec2:{region}:{account}:{EC2_CREATES[action]}/*"] if action in EC2_CREATES else []
+    return found + [f"arn:aws:ec2:{region}:{account}:{kind}/{rid}" for kind, rid in ids] or ["*"]
+
+
 def _sns(action, params, region, account):
     if params.get("TopicArn"):
         return [params["TopicArn"]]
@@ -279,7 +311,7 @@ def resources(environ, body, region, service, action, account=ACCOUNT):
     params = request_params(environ, body)
     handler = {"rds": _rds, "elasticache": _elasticache, "autoscaling": _autoscaling, "cloudwatch": _cloudwatch,
                "ssm": _ssm, "secretsmanager": _secretsmanager, "kms": _kms, "sns": _sns, "dynamodb": _dynamodb,
-               "elbv2": _elbv2}.get(service)
+               "elbv2": _elbv2, "ec2": _ec2}.get(service)
     if handler:
         return handler(action or "", params, region, account)
     if service == "iam":
@@ -419,6 +451,33 @@ def permissions_boundary(action, params, account=ACCOUNT):
     return getattr(entity, "permissions_boundary_arn", None) or None
 
 
+def request_tags(service, params):
+    """The tags a call puts on what it makes (aws:RequestTag/<key>): EC2's TagSpecification.N.Tag.M, KMS's Tags."""
+    if service == "ec2":
+        keys = {k[:-len(".Key")]: v for k, v in params.items() if re.match(r"^TagSpecification\.\d+\.Tag\.\d+\.Key$", k)}
+        return {key: params.get(f"{prefix}.Value", "") for prefix, key in keys.items()}
+    if service == "kms" and isinstance(params.get("Tags"), list):
+        return {t.get("TagKey"): t.get("TagValue", "") for t in params["Tags"]}
+    return {}
+
+
+def resource_tags(service, arn, region, account=ACCOUNT):
+    """The tags of the resource an ARN names (aws:ResourceTag/<key>), for EC2 and KMS; {} when it has none (yet)."""
+    rid = arn.rsplit("/", 1)[-1]
+    if service == "ec2" and rid != "*":
+        from moto.ec2.models import ec2_backends
+
+        return dict(ec2_backends[account][region].tags.get(rid, {}))
+    if service == "kms" and ":key/" in arn:
+        from moto.kms.models import kms_backends
+
+        try:
+            return {t["TagKey"]: t["TagValue"] for t in kms_backends[account][arn.split(":")[3]].list_resource_tags(rid)["Tags"]}
+        except Exception:
+            return {}
+    return {}
+
+
 def authorize(environ, body, region, service, action, account=ACCOUNT):
     """None when allowed (or not signed by an IAM user), else (code, message, status) as AWS refuses it.
     Also returns what was evaluated, for the request log: (refusal, principal, resources)."""
@@ -441,8 +500,10 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
     boundary = permissions_boundary(action, params, account) if service == "iam" else None
     if boundary:
         context["iam:PermissionsBoundary"] = boundary
+    context.update({f"aws:RequestTag/{k}": v for k, v in request_tags(service, params).items()})
     for name, target in ((name, target) for name in names for target in targets):
-        decision = evaluate(documents, name, target, context)
+        tags = resource_tags(service, target, region or "us-east-1", account) if service in ("ec2", "kms") else {}
+        decision = evaluate(documents, name, target, {**context, **{f"aws:ResourceTag/{k}": v for k, v in tags.items()}})
         if decision != "allowed":
             why = ("with an explicit deny in an identity-based policy" if decision == "explicit"
                    else f"because no identity-based policy allows the {name} action")

@@ -128,6 +128,12 @@ def test_global_services_and_rest_apis_name_their_resources(user, client):
      ["arn:aws:elasticloadbalancing:us-west-2:1:loadbalancer/app/shop-alb/5d"]),
     ("cloudwatch", "DeleteAlarms", {"AlarmNames.member.1": "a", "AlarmNames.member.2": "b"},
      [f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:a", f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:b"]),
+    # EC2 by id; a Create call's new resource is the type with a "*" id
+    ("ec2", "CreateSubnet", {"VpcId": "vpc-1", "CidrBlock": "10.0.0.0/24"},
+     [f"arn:aws:ec2:us-west-2:{ACCOUNT}:subnet/*", f"arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/vpc-1"]),
+    ("ec2", "DeleteVpcEndpoints", {"VpcEndpointId.1": "vpce-1", "VpcEndpointId.2": "vpce-2"},
+     [f"arn:aws:ec2:us-west-2:{ACCOUNT}:vpc-endpoint/vpce-1", f"arn:aws:ec2:us-west-2:{ACCOUNT}:vpc-endpoint/vpce-2"]),
+    ("ec2", "DescribeVpcs", {"VpcId.1": "vpc-1"}, ["*"]),
 ])
 def test_query_requests_name_the_resources_iam_evaluates(service, action, params, expected):
     from urllib.parse import urlencode
@@ -191,3 +197,21 @@ def test_the_permissions_boundary_key_is_the_boundary_a_call_sets_or_the_role_ha
     error, _ = refusal(lambda: iam.delete_role_permissions_boundary(RoleName="shop-app"))
     assert "with an explicit deny" in error["Message"]
     assert admin.get_role(RoleName="shop-app")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == boundary
+
+
+def test_the_tag_keys_are_the_tags_a_call_puts_and_the_tags_its_resource_has(user, client):
+    """aws:RequestTag/<key> from EC2's TagSpecification (and KMS's Tags), aws:ResourceTag/<key> from the resource
+    the call names: a policy scoped by the Application tag lets a user make and delete only what carries it."""
+    app = {"StringEquals": {"aws:ResourceTag/Application": "shop"}}
+    ec2 = user({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ec2:CreateVpc", "Resource": "*", "Condition": {"StringEquals": {"aws:RequestTag/Application": "shop"}}},
+        {"Effect": "Allow", "Action": "ec2:DeleteVpc", "Resource": "*", "Condition": app},
+    ]})("ec2", "us-west-2")
+    error, status = refusal(lambda: ec2.create_vpc(CidrBlock="10.1.0.0/16"))
+    assert (error["Code"], status) == ("UnauthorizedOperation", 403)
+    spec = [{"ResourceType": "vpc", "Tags": [{"Key": "Application", "Value": "shop"}]}]
+    ec2.delete_vpc(VpcId=ec2.create_vpc(CidrBlock="10.1.0.0/16", TagSpecifications=spec)["Vpc"]["VpcId"])
+    other = client("ec2", "us-west-2").create_vpc(CidrBlock="10.2.0.0/16")["Vpc"]["VpcId"]  # no tag
+    error, _ = refusal(lambda: ec2.delete_vpc(VpcId=other))
+    assert f"ec2:DeleteVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/{other}" in error["Message"]
+    assert access.request_tags("kms", {"Tags": [{"TagKey": "Application", "TagValue": "shop"}]}) == {"Application": "shop"}
