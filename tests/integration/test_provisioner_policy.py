@@ -1,7 +1,8 @@
-"""The provisioner cannot make an IAM role stronger than the permissions boundary (roles/iam), proven by enforcement on
-the simulator: dr-provisioner holds only the provisioning policies an administrator installs (tests/conftest.py), and
-every provision in the tests runs as it. Here it tries the ways around the boundary, and provision, finding the boundary
-changed behind its back, stops before any change with who must install it."""
+"""The provisioner cannot make an IAM role stronger than the permissions boundary (roles/iam), nor touch another
+application's network or keys, proven by enforcement on the simulator: dr-provisioner holds only the provisioning
+policies an administrator installs (tests/conftest.py), and every provision in the tests runs as it. Here it tries the
+ways around the boundary and the tags, and provision, finding the boundary changed behind its back, stops before any
+change with who must install it."""
 
 import json
 
@@ -17,6 +18,13 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
+def ec2_refusal(call):
+    with pytest.raises(ClientError) as caught:
+        call()
+    assert caught.value.response["Error"]["Code"] == "UnauthorizedOperation", caught.value.response
+    return caught.value.response["Error"]["Message"]
+
+
 def refused(call):
     with pytest.raises(ClientError) as caught:
         call()
@@ -24,8 +32,8 @@ def refused(call):
     return caught.value.response["Error"]["Message"]
 
 
-@pytest.mark.slow(30)
-def test_the_provisioner_cannot_make_a_role_stronger_than_the_boundary(provisioned, playbook, aws, sim):
+@pytest.mark.slow(90)
+def test_the_provisioner_cannot_escalate_nor_touch_another_applications_network_or_keys(provisioned, playbook, aws, sim):
     env = sim.provisioner_env
     iam = boto3.client("iam", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
                        aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
@@ -58,6 +66,27 @@ def test_the_provisioner_cannot_make_a_role_stronger_than_the_boundary(provision
                                               PolicyDocument=EVERYTHING, SetAsDefault=True))
     refused(lambda: iam.delete_policy(PolicyArn=BOUNDARY))
     assert admin.get_role(RoleName="shop-app")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == BOUNDARY
+
+    # EC2 and KMS name their resources by ids AWS makes: the provisioner makes them only with the application's tag,
+    # and changes or deletes only what carries it
+    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    tagged = [{"ResourceType": "vpc", "Tags": [{"Key": "Application", "Value": "shop"}]}]
+    error = ec2_refusal(lambda: ec2.create_vpc(CidrBlock="10.90.0.0/16"))
+    assert f"ec2:CreateVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/*" in error
+    ec2.delete_vpc(VpcId=ec2.create_vpc(CidrBlock="10.90.0.0/16", TagSpecifications=tagged)["Vpc"]["VpcId"])
+    other = aws("ec2", "us-west-2").create_vpc(CidrBlock="10.91.0.0/16", TagSpecifications=[
+        {"ResourceType": "vpc", "Tags": [{"Key": "Application", "Value": "billing"}]}])["Vpc"]["VpcId"]
+    error = ec2_refusal(lambda: ec2.delete_vpc(VpcId=other))
+    assert f"ec2:DeleteVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/{other}" in error
+    ec2_refusal(lambda: ec2.modify_vpc_attribute(VpcId=other, EnableDnsSupport={"Value": False}))
+    kms = boto3.client("kms", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    billing_key = aws("kms", "us-west-2").create_key(Tags=[{"TagKey": "Application", "TagValue": "billing"}])["KeyMetadata"]["KeyId"]
+    with pytest.raises(ClientError) as caught:
+        kms.schedule_key_deletion(KeyId=billing_key, PendingWindowInDays=7)
+    assert "kms:ScheduleKeyDeletion" in caught.value.response["Error"]["Message"]
+    assert aws("kms", "us-west-2").describe_key(KeyId=billing_key)["KeyMetadata"]["KeyState"] == "Enabled"
 
     # the boundary changed by someone else: provision (as the provisioner) may not put it back, and says who must,
     # before any region's host changes anything
