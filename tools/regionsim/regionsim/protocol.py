@@ -54,7 +54,14 @@ def action_of(environ, body, service):
         params = parse_qs(source)
         if "Action" in params:
             return params["Action"][0]
-    return rest_operation(service, environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""))
+    operation = rest_operation(service, environ.get("REQUEST_METHOD", "GET"), path, environ.get("QUERY_STRING", ""))
+    # S3's copies share their upload's method and URI: the copy-source header tells them apart
+    if operation in COPIES and not environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+        return COPIES[operation]
+    return operation
+
+
+COPIES = {"CopyObject": "PutObject", "UploadPartCopy": "UploadPart"}
 
 
 @functools.lru_cache(maxsize=None)
@@ -71,7 +78,9 @@ def _rest_routes(service):
         http = model.operation_model(name).http
         uri = http.get("requestUri", "/")
         path, _, query = uri.partition("?")
-        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(path.rstrip("/")))
+        # a greedy label ({Key+}: an S3 key with slashes) spans segments; the others are one segment each
+        pattern = re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.escape(path.rstrip("/")))
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
         pattern = pattern.replace(r"\{", "{")
         pattern = re.sub(r"\{[^}]+\+\}", ".+", pattern)
         pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern)

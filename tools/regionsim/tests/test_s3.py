@@ -1,4 +1,8 @@
-"""S3 replication configuration reads back as it was put (filter, delete markers, KMS objects)."""
+"""S3 replication configuration reads back as it was put (filter, delete markers, KMS objects); object calls as IAM sees them."""
+
+import boto3
+import botocore.exceptions
+import pytest
 
 ROLE = "arn:aws:iam::123456789012:role/shop-s3-replication"
 
@@ -31,3 +35,28 @@ def test_replication_configuration_round_trips(client):
     (back,) = east.get_bucket_replication(Bucket="shop-data-us-east-1")["ReplicationConfiguration"]["Rules"]
     assert back["Filter"] == {} and back["DeleteMarkerReplication"] == {"Status": "Disabled"}
     assert "SourceSelectionCriteria" not in back
+
+
+def test_object_calls_on_keys_with_slashes_are_named_and_authorized_on_the_object(sim, client):
+    """The log (and IAM) name S3's object operations by the object ARN also for keys with slashes ({Key+} spans
+    them), and a PUT without a copy source is a PutObject, not a CopyObject."""
+    import json
+
+    s3 = client("s3")
+    s3.create_bucket(Bucket="shop-data-us-east-1")
+    iam = client("iam")
+    iam.create_user(UserName="reader")
+    iam.put_user_policy(UserName="reader", PolicyName="reader", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::shop-data-us-east-1/artifacts/*"}]}))
+    key = iam.create_access_key(UserName="reader")["AccessKey"]
+    reader = boto3.client("s3", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id=key["AccessKeyId"],
+                          aws_secret_access_key=key["SecretAccessKey"])
+    reader.put_object(Bucket="shop-data-us-east-1", Key="artifacts/app/a.pyz", Body=b"zip")
+    assert reader.head_object(Bucket="shop-data-us-east-1", Key="artifacts/app/a.pyz")["ContentLength"] == 3
+    assert reader.get_object(Bucket="shop-data-us-east-1", Key="artifacts/app/a.pyz")["Body"].read() == b"zip"
+    s3.copy_object(Bucket="shop-data-us-east-1", Key="orders/a.pyz", CopySource="shop-data-us-east-1/artifacts/app/a.pyz")
+    with pytest.raises(botocore.exceptions.ClientError, match="s3:GetObject on resource: arn:aws:s3:::shop-data-us-east-1/orders/a.pyz"):
+        reader.get_object(Bucket="shop-data-us-east-1", Key="orders/a.pyz")
+    logged = [(e["action"], e.get("resources")) for e in sim.log() if e["service"] == "s3" and "Object" in e["action"]]
+    arn = ["arn:aws:s3:::shop-data-us-east-1/artifacts/app/a.pyz"]
+    assert logged[:3] == [("PutObject", arn), ("HeadObject", arn), ("GetObject", arn)] and logged[3][0] == "CopyObject", logged
