@@ -324,17 +324,23 @@ def test_health_checks_follow_the_alb_listener(provisioned, aws):
 
 
 def test_the_instances_run_the_application_with_a_least_privilege_profile(provisioned, aws, sim, tmp_path):
-    """The launch template's user data carries the reference application and runs it; run here from that user data,
-    against the simulator, it serves /health with its region's configuration. The instance profile allows the
-    application's own configuration, password and metrics, and nothing else."""
+    """The launch template's user data installs python3 and boto3 only, fetches the reference application (a zip
+    application with PyMySQL inside: Amazon Linux 2023 has no python3-PyMySQL) from the region's bucket, checks its
+    sha256 and runs it; run here from that user data, against the simulator, it serves /health with its region's
+    configuration. The instance profile allows the application's own artifacts, configuration, password and metrics,
+    and nothing else."""
     import base64
+    import hashlib
     import os
+    import re
     import socket
     import subprocess
     import sys
     import urllib.request
+    import zipfile
 
     region = "us-west-2"
+    bucket = f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}-{region}"
     versions = aws("ec2", region).describe_launch_template_versions(LaunchTemplateName=f"{NAME}-app", Versions=["$Latest"])
     data = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"]
     assert data["IamInstanceProfile"]["Arn"].endswith(f":instance-profile/{NAME}-app"), data["IamInstanceProfile"]
@@ -342,17 +348,40 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
     assert len(user_data) <= 16384
     service = next(line for line in user_data.splitlines() if line.startswith("ExecStart="))
     assert service.endswith(f"app.pyz --app {NAME} --region {region} --db-secret {NAME}/rds/master serve --host 0.0.0.0 --port 8080")
-    pyz = tmp_path / "app.pyz"
-    pyz.write_bytes(base64.b64decode(user_data.split("<<'PYZ'\n", 1)[1].split("\nPYZ\n", 1)[0]))
+    assert "dnf install -y python3 python3-boto3 &&" in user_data and "PyMySQL" not in user_data.split("dnf install", 1)[1].split("\n", 1)[0]
+    assert "python3-PyMySQL" not in user_data and "<<'PYZ'" not in user_data
+    named = {name: json.loads(value) for name, value in re.findall(r'^(BUCKET|KEY|SHA256) = (".*")$', user_data, re.MULTILINE)}
+    assert named["BUCKET"] == bucket and re.fullmatch(r"artifacts/regionapp-[0-9a-f]{64}\.pyz", named["KEY"]), named
+    assert named["KEY"] == f"artifacts/regionapp-{named['SHA256']}.pyz"
 
-    with socket.socket() as free:
-        free.bind(("127.0.0.1", 0))
-        port = free.getsockname()[1]
     # signed by a user that holds only the instance role's policy: the simulator authorizes each call as AWS would
     policy = aws("iam").get_role_policy(RoleName=f"{NAME}-app", PolicyName=f"{NAME}-app")["PolicyDocument"]
     keys = iam_user_env(aws("iam"), "app-instance", inline=policy)
     env = dict(os.environ, AWS_ENDPOINT_URL=sim.endpoint, **keys)
     since = time.time()
+    # the user data's own download, as the instance runs it, into tmp_path instead of /opt/<app>
+    fetch = user_data.split("python3 - <<'PY' && break\n", 1)[1].split("\nPY\n", 1)[0]
+    pyz = tmp_path / "app.pyz"
+    assert f'DEST = "/opt/{NAME}/app.pyz"' in fetch
+    fetch = fetch.replace(f'"/opt/{NAME}/app.pyz"', json.dumps(str(pyz)))
+    for sha256, installed in ((hashlib.sha256(b"another build").hexdigest(), False), (named["SHA256"], True)):
+        run = subprocess.run([sys.executable, "-c", fetch.replace(json.dumps(named["SHA256"]), json.dumps(sha256))], env=env,
+                             capture_output=True, text=True, check=False)
+        assert (run.returncode == 0) == installed and pyz.exists() == installed, run.stderr
+        assert installed or f"has sha256 {named['SHA256']}, not {sha256}: not installed" in run.stderr, run.stderr
+    assert hashlib.sha256(pyz.read_bytes()).hexdigest() == named["SHA256"]
+    stored = aws("s3", region).head_object(Bucket=bucket, Key=named["KEY"])
+    key_arn = aws("kms", region).describe_key(KeyId=f"alias/{NAME}-data")["KeyMetadata"]["Arn"]
+    assert (stored["ServerSideEncryption"], stored["SSEKMSKeyId"]) == ("aws:kms", key_arn), stored
+    # PyMySQL inside, imported from the zip (first on sys.path, as when python3 runs app.pyz), not from site-packages
+    assert "pymysql/connections.py" in zipfile.ZipFile(pyz).namelist()
+    imported = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); import pymysql; print(pymysql.__file__)", str(pyz)],
+                              capture_output=True, text=True, check=False)
+    assert imported.stdout.strip() == str(pyz / "pymysql" / "__init__.py"), imported.stdout + imported.stderr
+
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
     app = subprocess.Popen([sys.executable, str(pyz), "--app", NAME, "--region", region, "--db-secret", f"{NAME}/rds/master",
                             "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
@@ -366,13 +395,17 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
         app.terminate()
         app.wait(10)
     calls = [(e["action"], e.get("fault")) for e in sim.log(since) if e.get("principal", "").endswith(":user/app-instance")]
-    assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and all(f is None for _action, f in calls), calls
-    # its own metrics, not another namespace; its own configuration, not another application's
+    assert ("GetParametersByPath", None) in calls and ("GetSecretValue", None) in calls and ("GetObject", None) in calls, calls
+    assert all(f is None for _action, f in calls), calls
+    # its own metrics, not another namespace; its own configuration, not another application's; its own artifacts,
+    # nothing else of the bucket
     as_app = {service: boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=keys["AWS_ACCESS_KEY_ID"],
-                                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"]) for service in ("cloudwatch", "ssm")}
+                                    aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"]) for service in ("cloudwatch", "ssm", "s3")}
     as_app["cloudwatch"].put_metric_data(Namespace=f"{NAME}/MultiRegion", MetricData=[{"MetricName": "Probe", "Value": 1}])
+    aws("s3", region).put_object(Bucket=bucket, Key="orders/private.csv", Body=b"not for the instances")
     for refused in (lambda: as_app["cloudwatch"].put_metric_data(Namespace="Other/App", MetricData=[{"MetricName": "Probe", "Value": 1}]),
-                    lambda: as_app["ssm"].get_parameters_by_path(Path="/other/config")):
+                    lambda: as_app["ssm"].get_parameters_by_path(Path="/other/config"),
+                    lambda: as_app["s3"].get_object(Bucket=bucket, Key="orders/private.csv")):
         with pytest.raises(botocore.exceptions.ClientError) as caught:
             refused()
         assert "is not authorized to perform" in str(caught.value), caught.value
@@ -385,6 +418,7 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
     if isinstance(policy, str):
         policy = json.loads(policy)
     account = aws("sts").get_caller_identity()["Account"]
+    prefix = f"{NAME}-data-{APP['dns_zone'].replace('.', '-')}"
     allowed = {s["Sid"]: (s["Action"], s["Resource"], s.get("Condition")) for s in policy["Statement"]}
     assert allowed == {
         "ReadItsConfiguration": (["ssm:GetParametersByPath", "ssm:GetParameters", "ssm:GetParameter"],
@@ -393,6 +427,8 @@ def test_the_instances_run_the_application_with_a_least_privilege_profile(provis
         "DecryptOnlyThroughSecretsManagerAndSsm": ("kms:Decrypt", f"arn:aws:kms:*:{account}:key/*",
                                                    {"StringLike": {"kms:ViaService": ["secretsmanager.*.amazonaws.com", "ssm.*.amazonaws.com"]}}),
         "PublishItsMetrics": ("cloudwatch:PutMetricData", "*", {"StringEquals": {"cloudwatch:namespace": f"{NAME}/MultiRegion"}}),
+        "ReadItsReleaseArtifacts": ("s3:GetObject", sorted(f"arn:aws:s3:::{prefix}-{r}/artifacts/*" for r in REGIONS), None),
+        "DecryptItsReleaseArtifactsOnlyThroughS3": ("kms:Decrypt", f"arn:aws:kms:*:{account}:key/*", {"StringLike": {"kms:ViaService": "s3.*.amazonaws.com"}}),
     }
     assert all(s["Effect"] == "Allow" for s in policy["Statement"])
 
