@@ -219,6 +219,26 @@ def names():
         return sorted(_snapshots)
 
 
+def _untracked(copier):
+    """(copier(), [(class, instance)]): what copier made, with the S3 keys and multipart uploads it made taken out of
+    moto's instance tracking. moto's S3 reset closes the file of every tracked key: a snapshot's keys must outlive the
+    resets, and a loaded copy's keys the reset that precedes them (_track puts them back once they are live)."""
+    from moto.s3.models import FakeKey, FakeMultipart
+
+    known = {cls: {id(instance) for instance in cls.instances_tracked} for cls in (FakeKey, FakeMultipart)}
+    copied = copier()
+    made = []
+    for cls, ids in known.items():
+        made += [(cls, instance) for instance in cls.instances_tracked if id(instance) not in ids]
+        cls.instances_tracked[:] = [instance for instance in cls.instances_tracked if id(instance) in ids]
+    return copied, made
+
+
+def _track(made):
+    for cls, instance in made:
+        cls.instances_tracked.append(instance)
+
+
 def save(name, path=None):
     """Copy every resource as `name` (replacing a snapshot of that name), and write it to path if given."""
     if not name:
@@ -228,7 +248,7 @@ def save(name, path=None):
     _copyable()
     with backend_lock:
         backends, kept = _resources()
-        copied = copy.deepcopy({"backends": backends, "kept": kept}, _kept_objects(backends))
+        copied, _made = _untracked(lambda: copy.deepcopy({"backends": backends, "kept": kept}, _kept_objects(backends)))
     if path:
         _write(path, copied)
     with _lock:
@@ -240,7 +260,7 @@ def load(name, reset, path=None):
     """Reset the simulator (reset()), then put in a fresh copy of snapshot `name`'s resources (read from path
     first, when given: it replaces a snapshot of that name)."""
     if path:
-        read = _read(path)
+        read, _made = _untracked(lambda: _read(path))
         with _lock:
             _snapshots[name] = read
     with _lock:
@@ -249,8 +269,9 @@ def load(name, reset, path=None):
         saved = _snapshots[name]
     _copyable()
     with backend_lock:
-        fresh = copy.deepcopy(saved, _kept_objects(saved["backends"]))
+        fresh, made = _untracked(lambda: copy.deepcopy(saved, _kept_objects(saved["backends"])))
         reset()
+        _track(made)
         for (backends, account), regions in fresh["backends"].items():
             per_account = backends[account]  # registers the BackendDict as in use again
             per_account.clear()

@@ -78,6 +78,18 @@ def test_save_change_load_twice(sim, client):
     assert "provisioned-here" not in sim.snapshots()
 
 
+def test_s3_objects_keep_their_bytes_through_resets_and_loads(sim, client):
+    # moto's S3 reset closes the file of every key it tracks: a snapshot's keys, and a loaded copy's, must not be
+    s3 = client("s3")
+    s3.create_bucket(Bucket="shop-data-us-east-1")
+    s3.put_object(Bucket="shop-data-us-east-1", Key="artifacts/app.pyz", Body=b"zip bytes")
+    sim.save_snapshot("provisioned-here")
+    for _ in range(2):
+        sim.reset()
+        sim.load_snapshot("provisioned-here")
+        assert s3.get_object(Bucket="shop-data-us-east-1", Key="artifacts/app.pyz")["Body"].read() == b"zip bytes"
+
+
 def test_unknown_or_unnamed_snapshot_is_refused(sim):
     with pytest.raises(SimError, match="no snapshot named 'nope'; saved: "):
         sim.load_snapshot("nope")
