@@ -19,7 +19,10 @@ REGIONS = ["us-east-1", "us-west-2", "eu-west-1"]
 VARIABLES = {
     "app_name": "shop", "iam_account_id": ACCOUNT, "home_region": "us-east-1", "ansible_play_hosts_all": REGIONS,
     "s3_bucket_prefix": "shop-data-shop-example-com", "asg_partition": "aws", "asg_account_id": ACCOUNT,
-    "asg_db_secret_name": "shop/rds/master",
+    "asg_db_secret_name": "shop/rds/master", "asg_artifact_prefix": "artifacts/",
+    # each region's host has uploaded the application to its bucket, encrypted with the region's key
+    "hostvars": {region: {"asg_artifact": {"bucket": f"shop-data-shop-example-com-{region}", "kms_key_arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/1"}}
+                 for region in REGIONS},
 }
 
 
