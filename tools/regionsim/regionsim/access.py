@@ -277,6 +277,17 @@ def _cloudfront(action, path, account):
     return [f"arn:aws:cloudfront::{account}:distribution/{match.group(1)}"] if match else ["*"]
 
 
+def _backup(action, path, region, account):
+    """Vaults by name; plans by the id AWS makes (a new plan as backup-plan:*); the rest (listing, jobs) "*"."""
+    vault = re.search(r"/backup-vaults/([^/]+)", path)
+    if vault:
+        return [f"arn:aws:backup:{region}:{account}:backup-vault:{unquote(vault.group(1))}"]
+    plan = re.search(r"/backup/plans/([^/]+)", path)
+    if plan:
+        return [f"arn:aws:backup:{region}:{account}:backup-plan:{plan.group(1)}"]
+    return [f"arn:aws:backup:{region}:{account}:backup-plan:*"] if action == "CreateBackupPlan" else ["*"]
+
+
 def _iam(action, params, account):
     for key, kind in (("RoleName", "role"), ("UserName", "user"), ("InstanceProfileName", "instance-profile"), ("GroupName", "group")):
         if params.get(key):
@@ -308,6 +319,8 @@ def resources(environ, body, region, service, action, account=ACCOUNT):
         return _cloudfront(action or "", environ.get("PATH_INFO", ""), account)
     if service == "s3":
         return ["*"] if action == "ListBuckets" else _s3(environ)
+    if service == "backup":
+        return _backup(action or "", environ.get("PATH_INFO", ""), region, account)
     params = request_params(environ, body)
     handler = {"rds": _rds, "elasticache": _elasticache, "autoscaling": _autoscaling, "cloudwatch": _cloudwatch,
                "ssm": _ssm, "secretsmanager": _secretsmanager, "kms": _kms, "sns": _sns, "dynamodb": _dynamodb,
@@ -451,8 +464,21 @@ def permissions_boundary(action, params, account=ACCOUNT):
     return getattr(entity, "permissions_boundary_arn", None) or None
 
 
-def request_tags(service, params):
-    """The tags a call puts on what it makes (aws:RequestTag/<key>): EC2's TagSpecification.N.Tag.M, KMS's Tags."""
+TAGGED = ("ec2", "kms", "backup", "cloudfront")  # the services whose aws:RequestTag and aws:ResourceTag are evaluated
+
+
+def request_tags(service, params, body=b""):
+    """The tags a call puts on what it makes (aws:RequestTag/<key>): EC2's TagSpecification.N.Tag.M, KMS's Tags,
+    AWS Backup's BackupPlanTags/BackupVaultTags, CloudFront's Tags (XML)."""
+    if service == "cloudfront":
+        text = (body or b"").decode("utf-8", "replace")
+        return dict(re.findall(r"<Tag>\s*<Key>([^<]*)</Key>\s*<Value>([^<]*)</Value>\s*</Tag>", text))
+    if service == "backup":  # rest-json: the tags are in the body
+        try:
+            data = json.loads(body or b"{}")
+        except ValueError:
+            return {}
+        return dict(data.get("BackupPlanTags") or data.get("BackupVaultTags") or {}) if isinstance(data, dict) else {}
     if service == "ec2":
         keys = {k[:-len(".Key")]: v for k, v in params.items() if re.match(r"^TagSpecification\.\d+\.Tag\.\d+\.Key$", k)}
         return {key: params.get(f"{prefix}.Value", "") for prefix, key in keys.items()}
@@ -462,12 +488,19 @@ def request_tags(service, params):
 
 
 def resource_tags(service, arn, region, account=ACCOUNT):
-    """The tags of the resource an ARN names (aws:ResourceTag/<key>), for EC2 and KMS; {} when it has none (yet)."""
+    """The tags of the resource an ARN names (aws:ResourceTag/<key>), for the TAGGED services; {} when it has none (yet)."""
     rid = arn.rsplit("/", 1)[-1]
     if service == "ec2" and rid != "*":
         from moto.ec2.models import ec2_backends
 
         return dict(ec2_backends[account][region].tags.get(rid, {}))
+    if service in ("backup", "cloudfront") and not arn.endswith("*"):
+        from moto.backup.models import backup_backends
+        from moto.cloudfront.models import cloudfront_backends
+
+        if service == "backup":
+            return dict(backup_backends[account][arn.split(":")[3]].tagger.get_tag_dict_for_resource(arn))
+        return {t["Key"]: t["Value"] for t in cloudfront_backends[account]["aws"].tagger.list_tags_for_resource(arn)["Tags"]}
     if service == "kms" and ":key/" in arn:
         from moto.kms.models import kms_backends
 
@@ -500,9 +533,9 @@ def authorize(environ, body, region, service, action, account=ACCOUNT):
     boundary = permissions_boundary(action, params, account) if service == "iam" else None
     if boundary:
         context["iam:PermissionsBoundary"] = boundary
-    context.update({f"aws:RequestTag/{k}": v for k, v in request_tags(service, params).items()})
+    context.update({f"aws:RequestTag/{k}": v for k, v in request_tags(service, params, body).items()})
     for name, target in ((name, target) for name in names for target in targets):
-        tags = resource_tags(service, target, region or "us-east-1", account) if service in ("ec2", "kms") else {}
+        tags = resource_tags(service, target, region or "us-east-1", account) if service in TAGGED else {}
         decision = evaluate(documents, name, target, {**context, **{f"aws:ResourceTag/{k}": v for k, v in tags.items()}})
         if decision != "allowed":
             why = ("with an explicit deny in an identity-based policy" if decision == "explicit"

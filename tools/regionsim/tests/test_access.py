@@ -215,3 +215,15 @@ def test_the_tag_keys_are_the_tags_a_call_puts_and_the_tags_its_resource_has(use
     error, _ = refusal(lambda: ec2.delete_vpc(VpcId=other))
     assert f"ec2:DeleteVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/{other}" in error["Message"]
     assert access.request_tags("kms", {"Tags": [{"TagKey": "Application", "TagValue": "shop"}]}) == {"Application": "shop"}
+
+
+def test_aws_backup_names_vaults_by_name_and_plans_by_id_and_reads_their_tags():
+    assert access._backup("DeleteBackupVault", "/backup-vaults/shop-vault", "us-west-2", ACCOUNT) == [
+        f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:shop-vault"]
+    assert access._backup("DeleteBackupPlan", "/backup/plans/abc-123", "us-west-2", ACCOUNT) == [
+        f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-plan:abc-123"]
+    assert access._backup("CreateBackupPlan", "/backup/plans/", "us-west-2", ACCOUNT) == [f"arn:aws:backup:us-west-2:{ACCOUNT}:backup-plan:*"]
+    assert access._backup("ListBackupJobs", "/backup-jobs/", "us-west-2", ACCOUNT) == ["*"]
+    assert access.request_tags("backup", {}, b'{"BackupPlan": {}, "BackupPlanTags": {"Application": "shop"}}') == {"Application": "shop"}
+    body = b"<DistributionConfigWithTags><Tags><Items><Tag><Key>Application</Key><Value>shop</Value></Tag></Items></Tags>"
+    assert access.request_tags("cloudfront", {}, body) == {"Application": "shop"}
