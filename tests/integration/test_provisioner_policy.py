@@ -88,6 +88,21 @@ def test_the_provisioner_cannot_escalate_nor_touch_another_applications_network_
     assert "kms:ScheduleKeyDeletion" in caught.value.response["Error"]["Message"]
     assert aws("kms", "us-west-2").describe_key(KeyId=billing_key)["KeyMetadata"]["KeyState"] == "Enabled"
 
+    # AWS Backup: vaults by name, plans by their Application tag
+    backup = boto3.client("backup", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    aws("backup", "us-west-2").create_backup_vault(BackupVaultName="billing-vault")
+    with pytest.raises(ClientError) as caught:
+        backup.delete_backup_vault(BackupVaultName="billing-vault")
+    assert f"backup:DeleteBackupVault on resource: arn:aws:backup:us-west-2:{ACCOUNT}:backup-vault:billing-vault" in str(caught.value)
+    plan = {"BackupPlanName": "billing-plan", "Rules": [{"RuleName": "daily", "TargetBackupVaultName": "billing-vault"}]}
+    with pytest.raises(ClientError):
+        backup.create_backup_plan(BackupPlan=plan)
+    plan_id = aws("backup", "us-west-2").create_backup_plan(BackupPlan=plan, BackupPlanTags={"Application": "billing"})["BackupPlanId"]
+    with pytest.raises(ClientError) as caught:
+        backup.delete_backup_plan(BackupPlanId=plan_id)
+    assert "backup:DeleteBackupPlan" in str(caught.value)
+
     # the boundary changed by someone else: provision (as the provisioner) may not put it back, and says who must,
     # before any region's host changes anything
     boundary = admin.get_policy(PolicyArn=BOUNDARY)["Policy"]
