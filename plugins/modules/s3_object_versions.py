@@ -14,6 +14,7 @@ description:
   - Why this module exists - M(amazon.aws.s3_object) deletes the current version only (a versioned bucket keeps the
     others behind a delete marker), and M(amazon.aws.s3_bucket) empties whole buckets only.
   - A bucket that does not exist has nothing to delete.
+  - Supports check mode and diff mode (the versions before, none after).
 author:
   - multiregion.dr developers (@multiregion)
 options:
@@ -113,7 +114,10 @@ def main():
                                                      for e in answer["Errors"][:5]), deleted=found[:start])
     except AWS_ERRORS as exc:
         module.fail_json_aws(exc, msg=f"object versions under {params['prefix']} of bucket {bucket}")
-    module.exit_json(changed=bool(found), deleted=found)
+    result = dict(changed=bool(found), deleted=found)
+    if module._diff:
+        result["diff"] = {"before": {"versions": [f"{v['key']} {v['version_id']}" for v in found]}, "after": {"versions": []}}
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

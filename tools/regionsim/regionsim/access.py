@@ -125,7 +125,13 @@ def _rds(action, params, region, account):
 
 def _elasticache(action, params, region, account):
     if params.get("GlobalReplicationGroupId") and "Global" in action:
-        return [f"arn:aws:elasticache::{account}:globalreplicationgroup:{params['GlobalReplicationGroupId']}"]
+        found = [f"arn:aws:elasticache::{account}:globalreplicationgroup:{params['GlobalReplicationGroupId']}"]
+        # a failover also names the member that becomes primary: its ARN is evaluated too (AWS's reference does not
+        # say it is not; a policy that grants it works either way)
+        if action == "FailoverGlobalReplicationGroup" and params.get("PrimaryReplicationGroupId"):
+            found.append(f"arn:aws:elasticache:{params.get('PrimaryRegion') or region}:{account}:replicationgroup:"
+                         f"{params['PrimaryReplicationGroupId']}")
+        return found
     for key, kind in (("ReplicationGroupId", "replicationgroup"), ("CacheClusterId", "cluster"),
                       ("CacheSubnetGroupName", "subnetgroup"), ("CacheParameterGroupName", "parametergroup")):
         if params.get(key):
