@@ -474,6 +474,16 @@ def test_drill_fails_over_to_us_west_2_and_back_and_a_failback_rerun_changes_not
     bad = playbook("playbooks/failback.yml", extravars=failover_vars(tmp_path, target="ap-south-1"), inventory=INVENTORY)
     assert bad.rc != 0 and any("target=ap-south-1 is not a region of the application" in m for m in bad.failures()), bad.failures()
 
+    # status on real data: a replica whose replication stopped reads as stopped, with its window, not as a lag of 0
+    sim.replication("stop", f"{APP}-db", region="eu-west-1")
+    reading = {"replicas": [{"type": "rds", "region": "eu-west-1", "id": f"{APP}-db"}], "rpo_seconds": 300}
+    deadline = time.monotonic() + 60
+    while "not running" not in (module("replication_lag_info", reading)["replicas"][0].get("reason") or ""):
+        assert time.monotonic() < deadline, "the stopped replica never read as stopped"
+    lines = playbook("playbooks/status.yml", inventory=INVENTORY, check=True).result("Show the status", host="us-east-1")["msg"]
+    assert [line for line in lines if line.startswith(f"lag eu-west-1 rds {APP}-db") and "replication is not running" in line], lines
+    sim.replication("start", f"{APP}-db", region="eu-west-1")
+
 
 @pytest.mark.slow(60)
 def test_failover_while_us_east_1_is_down_with_the_global_control_planes_and_a_rerun_finishes_what_was_deferred(
