@@ -18,25 +18,23 @@ TRUST = json.dumps({"Version": "2012-10-17", "Statement": [
 EVERYTHING = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
 
 
-def ec2_refusal(call):
+def refused(call, code="AccessDenied"):
+    """The refusal's message; the code is the service's (EC2 answers UnauthorizedOperation)."""
     with pytest.raises(ClientError) as caught:
         call()
-    assert caught.value.response["Error"]["Code"] == "UnauthorizedOperation", caught.value.response
-    return caught.value.response["Error"]["Message"]
-
-
-def refused(call):
-    with pytest.raises(ClientError) as caught:
-        call()
-    assert caught.value.response["Error"]["Code"] == "AccessDenied", caught.value.response
+    assert caught.value.response["Error"]["Code"] == code, caught.value.response
     return caught.value.response["Error"]["Message"]
 
 
 @pytest.mark.slow(90)
 def test_the_provisioner_cannot_escalate_nor_touch_another_applications_network_or_keys(provisioned, playbook, aws, sim):
     env = sim.provisioner_env
-    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+
+    def as_provisioner(service, region):
+        return boto3.client(service, region_name=region, endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
+                            aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+
+    iam = as_provisioner("iam", "us-east-1")
     admin = aws("iam")
     who = f"User: arn:aws:iam::{ACCOUNT}:user/dr-provisioner is not authorized to perform:"
 
@@ -69,19 +67,17 @@ def test_the_provisioner_cannot_escalate_nor_touch_another_applications_network_
 
     # EC2 and KMS name their resources by ids AWS makes: the provisioner makes them only with the application's tag,
     # and changes or deletes only what carries it
-    ec2 = boto3.client("ec2", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    ec2 = as_provisioner("ec2", "us-west-2")
     tagged = [{"ResourceType": "vpc", "Tags": [{"Key": "Application", "Value": "shop"}]}]
-    error = ec2_refusal(lambda: ec2.create_vpc(CidrBlock="10.90.0.0/16"))
+    error = refused(lambda: ec2.create_vpc(CidrBlock="10.90.0.0/16"), "UnauthorizedOperation")
     assert f"ec2:CreateVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/*" in error
     ec2.delete_vpc(VpcId=ec2.create_vpc(CidrBlock="10.90.0.0/16", TagSpecifications=tagged)["Vpc"]["VpcId"])
     other = aws("ec2", "us-west-2").create_vpc(CidrBlock="10.91.0.0/16", TagSpecifications=[
         {"ResourceType": "vpc", "Tags": [{"Key": "Application", "Value": "billing"}]}])["Vpc"]["VpcId"]
-    error = ec2_refusal(lambda: ec2.delete_vpc(VpcId=other))
+    error = refused(lambda: ec2.delete_vpc(VpcId=other), "UnauthorizedOperation")
     assert f"ec2:DeleteVpc on resource: arn:aws:ec2:us-west-2:{ACCOUNT}:vpc/{other}" in error
-    ec2_refusal(lambda: ec2.modify_vpc_attribute(VpcId=other, EnableDnsSupport={"Value": False}))
-    kms = boto3.client("kms", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    refused(lambda: ec2.modify_vpc_attribute(VpcId=other, EnableDnsSupport={"Value": False}), "UnauthorizedOperation")
+    kms = as_provisioner("kms", "us-west-2")
     billing_key = aws("kms", "us-west-2").create_key(Tags=[{"TagKey": "Application", "TagValue": "billing"}])["KeyMetadata"]["KeyId"]
     with pytest.raises(ClientError) as caught:
         kms.schedule_key_deletion(KeyId=billing_key, PendingWindowInDays=7)
@@ -89,8 +85,7 @@ def test_the_provisioner_cannot_escalate_nor_touch_another_applications_network_
     assert aws("kms", "us-west-2").describe_key(KeyId=billing_key)["KeyMetadata"]["KeyState"] == "Enabled"
 
     # AWS Backup: vaults by name, plans by their Application tag
-    backup = boto3.client("backup", region_name="us-west-2", endpoint_url=sim.endpoint, aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"])
+    backup = as_provisioner("backup", "us-west-2")
     aws("backup", "us-west-2").create_backup_vault(BackupVaultName="billing-vault")
     with pytest.raises(ClientError) as caught:
         backup.delete_backup_vault(BackupVaultName="billing-vault")

@@ -81,9 +81,6 @@ def _rest_routes(service):
         # a greedy label ({Key+}: an S3 key with slashes) spans segments; the others are one segment each
         pattern = re.sub(r"\\\{[^}]+?\\\+\\\}", ".+", re.escape(path.rstrip("/")))
         pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", pattern)
-        pattern = pattern.replace(r"\{", "{")
-        pattern = re.sub(r"\{[^}]+\+\}", ".+", pattern)
-        pattern = re.sub(r"\{[^}]+\}", "[^/]+", pattern)
         keys = tuple(k.split("=")[0] for k in query.split("&") if k)
         routes.append((http.get("method", "GET"), re.compile("^" + pattern + "/?$"), keys, name, len(path)))
     routes.sort(key=lambda r: (-len(r[2]), -r[4]))
